@@ -1,0 +1,45 @@
+"""The content model and its loader: ``load`` a repo, or ``check`` it for problems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tidings.config import Config, load_config
+from tidings.content.loader import load_community
+from tidings.content.model import (
+    Announcement,
+    Community,
+    Entry,
+    Event,
+    Guideline,
+    Newsletter,
+    Page,
+    Rule,
+    Story,
+    Survey,
+)
+from tidings.errors import ContentError, Problem
+
+__all__ = [
+    "Announcement", "Community", "Entry", "Event", "Guideline", "Newsletter", "Page", "Rule",
+    "Story", "Survey", "check", "load",
+]
+
+
+def check(root: Path, *, history: bool = True) -> tuple[Community | None, list[Problem]]:
+    """Every problem in the repo at ``root`` (config included), and the model if config loads."""
+    try:
+        config: Config = load_config(root)
+    except ContentError as exc:
+        return None, exc.problems
+    community, problems = load_community(root, config, history=history)
+    return community, sorted(problems)
+
+
+def load(root: Path, *, history: bool = True) -> Community:
+    """The validated community at ``root``; raise ContentError listing every error."""
+    community, problems = check(root, history=history)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or community is None:
+        raise ContentError(problems)
+    return community

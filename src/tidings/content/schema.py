@@ -1,0 +1,277 @@
+"""Front-matter schema: which keys each kind of file takes, and what their values must be.
+
+Every check collects problems instead of stopping, so ``check`` can print all of them at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrulestr
+
+from tidings.content import model
+from tidings.content.source import SourceFile
+from tidings.dates import parse_duration, parse_when
+from tidings.errors import Problem
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+LANG_RE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+
+
+@dataclass
+class Context:
+    """What validators need besides the value: the default timezone and the repo root."""
+
+    tz: ZoneInfo
+    root: Path
+    source: SourceFile
+    problems: list[Problem]
+
+    def report(self, keys: tuple[str | int, ...], message: str) -> None:
+        field_name = ".".join(str(k) for k in keys) or None
+        self.problems.append(
+            Problem(self.source.path, self.source.line_of(*keys), message, field_name)
+        )
+
+
+Validator = Callable[[Any, Context, tuple[str | int, ...]], Any]
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if value is None:
+        return "nothing"
+    return f"{type(value).__name__} {value!r}"
+
+
+def text(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected text, got {_describe(value)}")
+    return value.strip()
+
+
+def boolean(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {_describe(value)}")
+    return value
+
+
+def integer(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number, got {_describe(value)}")
+    return value
+
+
+def when(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> datetime:
+    return parse_when(value, ctx.tz)
+
+
+def duration(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> timedelta:
+    result = parse_duration(value)
+    if result <= timedelta(0):
+        raise ValueError("duration must be longer than zero")
+    return result
+
+
+def text_list(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list of text, got {_describe(value)}")
+    items = []
+    for index, item in enumerate(value):
+        try:
+            items.append(text(item, ctx, keys + (index,)))
+        except ValueError as exc:
+            ctx.report(keys + (index,), f"'{keys[-1]}' item {index + 1}: {exc}")
+    return tuple(items)
+
+
+def lang(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
+    if not isinstance(value, str) or not LANG_RE.match(value):
+        raise ValueError(f"expected a language code such as en, fi or pt-BR, got {_describe(value)}")
+    return value
+
+
+def slug_id(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
+    if not isinstance(value, str) or not SLUG_RE.match(value):
+        raise ValueError(
+            f"expected an id of lowercase letters, digits and '-' such as 'my-survey', "
+            f"got {_describe(value)}"
+        )
+    return value
+
+
+def url(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
+    if not isinstance(value, str) or not re.match(r"^(https?://|mailto:)\S+$", value):
+        raise ValueError(f"expected an absolute https:// URL, got {_describe(value)}")
+    return value
+
+
+def image(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected a URL or a path such as assets/photo.jpg, got {_describe(value)}")
+    if re.match(r"^https?://", value):
+        return value
+    if not (ctx.root / value.lstrip("/")).is_file():
+        raise ValueError(f"image '{value}' does not exist (paths are relative to the repo root)")
+    return value.lstrip("/")
+
+
+def timezone(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(value))
+    except (ValueError, KeyError):
+        raise ValueError(
+            f"unknown timezone {value!r} (expected an IANA name such as 'Europe/Helsinki')"
+        ) from None
+
+
+def one_of(*choices: str) -> Validator:
+    def check(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
+        if value not in choices:
+            close = difflib.get_close_matches(str(value), choices, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ValueError(f"expected one of {', '.join(choices)}, got {value!r}{hint}")
+        return str(value)
+
+    return check
+
+
+def rrule(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected an RRULE such as FREQ=MONTHLY;BYDAY=1TH, got {_describe(value)}")
+    rule = value.strip().removeprefix("RRULE:")
+    try:
+        rrulestr(rule, dtstart=datetime(2000, 1, 1))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not a valid RRULE ({exc}); expected e.g. FREQ=MONTHLY;BYDAY=1TH") from None
+    return rule
+
+
+def _mapping(value: Any, ctx: Context, keys: tuple[str | int, ...],
+             spec: dict[str, tuple[Validator, bool]], what: str) -> dict[str, Any] | None:
+    if not isinstance(value, dict):
+        ctx.report(keys, f"'{'.'.join(map(str, keys))}': expected a mapping ({what}), "
+                         f"got {_describe(value)}")
+        return None
+    return validate_fields(value, spec, ctx, keys)
+
+
+_QUESTION: dict[str, tuple[Validator, bool]] = {
+    "id": (slug_id, True), "text": (text, True), "options": (text_list, True),
+}
+
+
+def questions(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> tuple[model.Question, ...]:
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"expected a list of questions with id, text and options, got {_describe(value)}")
+    result: list[model.Question] = []
+    seen: set[str] = set()
+    for index, item in enumerate(value):
+        fields = _mapping(item, ctx, keys + (index,), _QUESTION, "id, text, options")
+        if fields is None or not {"id", "text", "options"} <= fields.keys():
+            continue
+        if fields["id"] in seen:
+            ctx.report(keys + (index, "id"), f"duplicate question id '{fields['id']}'")
+        seen.add(fields["id"])
+        options = fields["options"]
+        if len(options) < 2:
+            ctx.report(keys + (index, "options"), "a question needs at least two options")
+        elif len(set(options)) != len(options):
+            ctx.report(keys + (index, "options"), "options of a question must be different")
+        result.append(model.Question(fields["id"], fields["text"], options))
+    return tuple(result)
+
+
+_AUDIENCE: dict[str, tuple[Validator, bool]] = {"tags": (text_list, False), "lang": (lang, False)}
+
+
+def audience(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> model.Audience:
+    fields = _mapping(value, ctx, keys, _AUDIENCE, "tags, lang") or {}
+    return model.Audience(tags=fields.get("tags", ()), lang=fields.get("lang"))
+
+
+def include(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> tuple[str, ...] | str:
+    if value == "auto":
+        return "auto"
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise ValueError(f"expected 'auto' or a list of paths, got {_describe(value)}")
+    return text_list(value, ctx, keys)
+
+
+def validate_fields(meta: dict[str, Any], spec: dict[str, tuple[Validator, bool]], ctx: Context,
+                    prefix: tuple[str | int, ...] = ()) -> dict[str, Any]:
+    """Check ``meta`` against ``spec``; report unknown, missing and wrong keys; return good values."""
+    values: dict[str, Any] = {}
+    for key, value in meta.items():
+        keys = prefix + (str(key),)
+        name = ".".join(map(str, keys))
+        if key not in spec:
+            close = difflib.get_close_matches(str(key), spec, n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else f" (expected one of: {', '.join(spec)})"
+            ctx.report(keys, f"unknown key '{name}'{hint}")
+            continue
+        validator, _ = spec[key]
+        try:
+            values[key] = validator(value, ctx, keys)
+        except ValueError as exc:
+            ctx.report(keys, f"'{name}': {exc}")
+    for key, (_, required) in spec.items():
+        if required and key not in meta:
+            where = f" in '{'.'.join(map(str, prefix))}'" if prefix else ""
+            ctx.report(prefix, f"missing required key '{key}'{where}")
+    return values
+
+
+ANNOUNCEMENT = {
+    "title": (text, True), "date": (when, True), "summary": (text, False),
+    "tags": (text_list, False), "authors": (text_list, False), "image": (image, False),
+    "draft": (boolean, False), "lang": (lang, False),
+}
+STORY = {
+    "title": (text, True), "date": (when, True), "member": (text, True),
+    "consent": (boolean, True), "quote": (text, False), "image": (image, False),
+    "role": (text, False), "tags": (text_list, False), "lang": (lang, False),
+}
+EVENT = {
+    "title": (text, True), "start": (text, True), "end": (text, False),
+    "duration": (duration, False), "timezone": (timezone, False), "location": (text, False),
+    "url": (url, False), "hosts": (text_list, False), "kind": (one_of(*model.EVENT_KINDS), False),
+    "repeat": (rrule, False), "date": (when, False), "lang": (lang, False),
+}
+SURVEY = {
+    "id": (slug_id, True), "title": (text, True), "questions": (questions, True),
+    "opens": (when, False), "closes": (when, False), "allow_comment": (boolean, False),
+    "lang": (lang, False),
+}
+PAGE = {
+    "title": (text, False), "description": (text, False), "date": (when, False),
+    "draft": (boolean, False), "lang": (lang, False), "hide": (text_list, False),
+    "order": (integer, False),
+}
+GUIDELINE = {
+    "title": (text, True), "order": (integer, False), "updated": (when, False),
+    "retired": (text_list, False),
+}
+NEWSLETTER = {
+    "subject": (text, True), "send_at": (when, True), "audience": (audience, False),
+    "include": (include, False), "survey": (slug_id, False), "preheader": (text, False),
+    "template": (text, False),
+}

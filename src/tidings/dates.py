@@ -1,0 +1,51 @@
+"""ISO 8601 dates, date-times and durations as editors write them in front matter."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, tzinfo
+
+_DURATION = re.compile(
+    r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
+)
+
+
+def parse_when(value: object, tz: tzinfo) -> datetime:
+    """An aware datetime from ``2026-11-23``, ``2026-11-23T18:00`` or ``…+02:00``.
+
+    A date alone is midnight in ``tz``; a date-time without offset is wall time in ``tz``.
+    Raises ValueError with a message an editor understands.
+    """
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time())
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text.replace(" ", "T", 1) if len(text) > 10 else text)
+        except ValueError:
+            raise ValueError(
+                f"'{value}' is not an ISO 8601 date (expected e.g. 2026-11-23 or 2026-11-23T18:00)"
+            ) from None
+    else:
+        raise ValueError(
+            f"expected an ISO 8601 date such as 2026-11-23, got {type(value).__name__} {value!r}"
+        )
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed
+
+
+def parse_duration(value: object) -> timedelta:
+    """A timedelta from an ISO 8601 duration such as ``PT1H30M`` or ``P1D``."""
+    match = _DURATION.match(value.strip().upper()) if isinstance(value, str) else None
+    if not match or value in ("P", "PT") or str(value).upper().endswith("T"):
+        raise ValueError(f"'{value}' is not an ISO 8601 duration (expected e.g. PT1H or PT90M)")
+    parts = {k: int(v) for k, v in match.groupdict().items() if v}
+    if not parts:
+        raise ValueError(f"'{value}' is not an ISO 8601 duration (expected e.g. PT1H or PT90M)")
+    return timedelta(**parts)

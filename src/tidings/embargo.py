@@ -1,0 +1,74 @@
+"""The as-of view: what the public may see at a moment T. Every site output reads only this."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from tidings.content.model import (
+    Announcement,
+    Community,
+    Entry,
+    Event,
+    Guideline,
+    Page,
+    Story,
+    Survey,
+)
+
+
+def is_public(entry: Entry, at: datetime) -> bool:
+    """An item is public at ``at`` unless hidden (draft, no consent) or dated later."""
+    if entry.hidden:
+        return False
+    public_from = entry.public_from
+    return public_from is None or public_from <= at
+
+
+@dataclass(frozen=True)
+class PublicView:
+    """The community as the public site shows it at ``as_of``; newest announcements first."""
+
+    community: Community
+    as_of: datetime
+    announcements: tuple[Announcement, ...]
+    stories: tuple[Story, ...]
+    events: tuple[Event, ...]
+    surveys: tuple[Survey, ...]
+    pages: tuple[Page, ...]
+    guidelines: tuple[Guideline, ...]
+
+    @property
+    def paths(self) -> frozenset[str]:
+        """Source paths of every public item (links to anything else are unlinked)."""
+        items: tuple[Entry, ...] = (
+            *self.announcements, *self.stories, *self.events, *self.surveys,
+            *self.pages, *self.guidelines,
+        )
+        return frozenset(item.path for item in items)
+
+
+T = TypeVar("T", bound=Entry)
+
+
+def _public(entries: Iterable[T], at: datetime) -> list[T]:
+    return [entry for entry in entries if is_public(entry, at)]
+
+
+def public_view(community: Community, as_of: datetime) -> PublicView:
+    """Filter ``community`` to what is public at ``as_of`` (an aware datetime)."""
+    ordered = (lambda item: (item.order is None, item.order or 0, item.title))
+    return PublicView(
+        community=community,
+        as_of=as_of,
+        announcements=tuple(sorted(_public(community.announcements, as_of),
+                                   key=lambda a: (a.date, a.slug), reverse=True)),
+        stories=tuple(sorted(_public(community.stories, as_of),
+                             key=lambda s: (s.date, s.slug), reverse=True)),
+        events=tuple(sorted(_public(community.events, as_of), key=lambda e: (e.start, e.slug))),
+        surveys=tuple(sorted(_public(community.surveys, as_of), key=lambda s: s.slug)),
+        pages=tuple(sorted(_public(community.pages, as_of), key=ordered)),
+        guidelines=tuple(sorted(_public(community.guidelines, as_of), key=ordered)),
+    )
