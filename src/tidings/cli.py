@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tidings import __version__
@@ -18,7 +18,7 @@ def _as_of(value: str | None, root: Path) -> datetime:
     from tidings.dates import parse_when
 
     if value is None:
-        return datetime.now(timezone.utc).replace(microsecond=0)
+        return datetime.now(UTC).replace(microsecond=0)
     try:
         return parse_when(value, load_config(root).timezone)
     except ValueError as exc:

@@ -87,7 +87,8 @@ def load_config(root: Path) -> Config:
         if expected is None:
             close = difflib.get_close_matches(key, _FIELDS, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            problems.append(Problem("pyproject.toml", line, f"[tool.tidings] unknown setting '{key}'{hint}", key))
+            message = f"[tool.tidings] unknown setting '{key}'{hint}"
+            problems.append(Problem("pyproject.toml", line, message, key))
         elif not isinstance(value, expected) or isinstance(value, bool) and expected is int:
             name = getattr(expected, "__name__", str(expected))
             problems.append(Problem("pyproject.toml", line, f"[tool.tidings] '{key}' must be a {name}", key))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tidings.content import load
@@ -13,7 +13,7 @@ from tidings.site.engine import build_site
 def run_demo(root: Path) -> int:
     """Check the example community, build its site, and print what to open next."""
     root = root.resolve()
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     community = load(root)
     view = public_view(community, now)
     embargoed = [a for a in community.announcements if a not in view.announcements and not a.draft]

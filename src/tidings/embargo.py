@@ -53,13 +53,17 @@ class PublicView:
 T = TypeVar("T", bound=Entry)
 
 
+def _ordered(item: Page | Guideline) -> tuple[bool, int, str]:
+    """Explicit ``order`` first, then by title."""
+    return (item.order is None, item.order or 0, item.title)
+
+
 def _public(entries: Iterable[T], at: datetime) -> list[T]:
     return [entry for entry in entries if is_public(entry, at)]
 
 
 def public_view(community: Community, as_of: datetime) -> PublicView:
     """Filter ``community`` to what is public at ``as_of`` (an aware datetime)."""
-    ordered = (lambda item: (item.order is None, item.order or 0, item.title))
     return PublicView(
         community=community,
         as_of=as_of,
@@ -69,6 +73,6 @@ def public_view(community: Community, as_of: datetime) -> PublicView:
                              key=lambda s: (s.date, s.slug), reverse=True)),
         events=tuple(sorted(_public(community.events, as_of), key=lambda e: (e.start, e.slug))),
         surveys=tuple(sorted(_public(community.surveys, as_of), key=lambda s: s.slug)),
-        pages=tuple(sorted(_public(community.pages, as_of), key=ordered)),
-        guidelines=tuple(sorted(_public(community.guidelines, as_of), key=ordered)),
+        pages=tuple(sorted(_public(community.pages, as_of), key=_ordered)),
+        guidelines=tuple(sorted(_public(community.guidelines, as_of), key=_ordered)),
     )

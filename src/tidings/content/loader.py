@@ -145,7 +145,7 @@ def _build_newsletter(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -
 
 
 Builder = Callable[[SourceFile, dict[str, Any], schema.Context], model.Entry | None]
-KINDS: dict[str, tuple[dict[str, tuple[schema.Validator, bool]], Builder]] = {
+KINDS: dict[str, tuple[schema.Spec, Builder]] = {
     "announcement": (schema.ANNOUNCEMENT, _build_announcement),
     "story": (schema.STORY, _build_story),
     "event": (schema.EVENT, _build_event),
@@ -343,7 +343,8 @@ def check_newsletters(community: model.Community, root: Path) -> list[Problem]:
             for index, path in enumerate(letter.include):
                 if path.lstrip("./") not in includable:
                     line = letter.line_of("include", index)
-                    why = "it is not an announcement, event or story" if (root / path).exists() else "no such file"
+                    exists = (root / path).exists()
+                    why = "it is not an announcement, event or story" if exists else "no such file"
                     problems.append(Problem(letter.path, line,
                                             f"include '{path}' points at nothing ({why})", "include"))
         if letter.survey and letter.survey not in surveys:

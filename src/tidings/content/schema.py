@@ -42,6 +42,7 @@ class Context:
 
 
 Validator = Callable[[Any, Context, tuple[str | int, ...]], Any]
+Spec = dict[str, tuple[Validator, bool]]
 
 
 def _describe(value: Any) -> str:
@@ -172,7 +173,7 @@ def _mapping(value: Any, ctx: Context, keys: tuple[str | int, ...],
     return validate_fields(value, spec, ctx, keys)
 
 
-_QUESTION: dict[str, tuple[Validator, bool]] = {
+_QUESTION: Spec = {
     "id": (slug_id, True), "text": (text, True), "options": (text_list, True),
 }
 
@@ -198,7 +199,7 @@ def questions(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> tuple[mo
     return tuple(result)
 
 
-_AUDIENCE: dict[str, tuple[Validator, bool]] = {"tags": (text_list, False), "lang": (lang, False)}
+_AUDIENCE: Spec = {"tags": (text_list, False), "lang": (lang, False)}
 
 
 def audience(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> model.Audience:
@@ -240,37 +241,37 @@ def validate_fields(meta: dict[str, Any], spec: dict[str, tuple[Validator, bool]
     return values
 
 
-ANNOUNCEMENT = {
+ANNOUNCEMENT: Spec = {
     "title": (text, True), "date": (when, True), "summary": (text, False),
     "tags": (text_list, False), "authors": (text_list, False), "image": (image, False),
     "draft": (boolean, False), "lang": (lang, False),
 }
-STORY = {
+STORY: Spec = {
     "title": (text, True), "date": (when, True), "member": (text, True),
     "consent": (boolean, True), "quote": (text, False), "image": (image, False),
     "role": (text, False), "tags": (text_list, False), "lang": (lang, False),
 }
-EVENT = {
+EVENT: Spec = {
     "title": (text, True), "start": (text, True), "end": (text, False),
     "duration": (duration, False), "timezone": (timezone, False), "location": (text, False),
     "url": (url, False), "hosts": (text_list, False), "kind": (one_of(*model.EVENT_KINDS), False),
     "repeat": (rrule, False), "date": (when, False), "lang": (lang, False),
 }
-SURVEY = {
+SURVEY: Spec = {
     "id": (slug_id, True), "title": (text, True), "questions": (questions, True),
     "opens": (when, False), "closes": (when, False), "allow_comment": (boolean, False),
     "lang": (lang, False),
 }
-PAGE = {
+PAGE: Spec = {
     "title": (text, False), "description": (text, False), "date": (when, False),
     "draft": (boolean, False), "lang": (lang, False), "hide": (text_list, False),
     "order": (integer, False),
 }
-GUIDELINE = {
+GUIDELINE: Spec = {
     "title": (text, True), "order": (integer, False), "updated": (when, False),
     "retired": (text_list, False),
 }
-NEWSLETTER = {
+NEWSLETTER: Spec = {
     "subject": (text, True), "send_at": (when, True), "audience": (audience, False),
     "include": (include, False), "survey": (slug_id, False), "preheader": (text, False),
     "template": (text, False),

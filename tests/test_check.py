@@ -1,0 +1,311 @@
+"""`check` reports every problem as path:line: message, all in one run, and exits 1."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MakeRepo
+from tidings.cli import main
+from tidings.content import check
+
+GOOD_ANNOUNCEMENT = """\
+---
+title: Hello
+date: 2026-11-01
+---
+Body.
+"""
+
+
+def problems_of(root: Path) -> list[str]:
+    _, problems = check(root)
+    return [str(p) for p in problems]
+
+
+def only(root: Path) -> str:
+    found = problems_of(root)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_unknown_key_is_reported_on_its_line_with_a_suggestion(make_repo: MakeRepo) -> None:
+    root = make_repo({"content/announcements/a.md": """
+        ---
+        date: 2026-11-01
+        titel: Hello
+        ---
+        Body.
+        """})
+    found = problems_of(root)
+    assert "content/announcements/a.md:3: unknown key 'titel' (did you mean 'title'?)" in found
+    assert "content/announcements/a.md:1: missing required key 'title'" in found
+
+
+def test_missing_required_key_names_the_key(make_repo: MakeRepo) -> None:
+    root = make_repo({"content/stories/s.md": """
+        ---
+        title: A story
+        date: 2026-11-01
+        consent: true
+        ---
+        """})
+    assert only(root) == "content/stories/s.md:1: missing required key 'member'"
+
+
+def test_wrong_type_says_what_was_expected(make_repo: MakeRepo) -> None:
+    root = make_repo({"content/announcements/a.md": """
+        ---
+        title: Hello
+        date: 2026-11-01
+        tags: 12
+        draft: "maybe"
+        ---
+        """})
+    found = problems_of(root)
+    assert "content/announcements/a.md:4: 'tags': expected a list of text, got int 12" in found
+    assert "content/announcements/a.md:5: 'draft': expected true or false, got str 'maybe'" in found
+
+
+def test_yaml_no_stays_a_language_code_not_false(make_repo: MakeRepo) -> None:
+    root = make_repo({"content/announcements/a.md": """
+        ---
+        title: Hei
+        date: 2026-11-01
+        lang: no
+        ---
+        """})
+    community, problems = check(root)
+    assert problems == []
+    assert community is not None and community.announcements[0].lang == "no"
+
+
+def test_unparseable_date_is_reported_on_its_line(make_repo: MakeRepo) -> None:
+    root = make_repo({"content/announcements/a.md": """
+        ---
+        title: Hello
+        date: 2026-13-45
+        ---
+        """})
+    assert only(root) == (
+        "content/announcements/a.md:3: 'date': '2026-13-45' is not an ISO 8601 date "
+        "(expected e.g. 2026-11-23 or 2026-11-23T18:00)"
+    )
+
+
+def test_event_ending_before_it_starts_is_reported_at_end(make_repo: MakeRepo) -> None:
+    root = make_repo({"content/events/e.md": """
+        ---
+        title: Call
+        start: 2026-12-03T18:00
+        end: 2026-12-03T17:00
+        ---
+        """})
+    assert only(root).startswith(
+        "content/events/e.md:4: 'end' (2026-12-03T17:00:00+02:00) must be after 'start'")
+
+
+def test_unknown_timezone_is_reported(make_repo: MakeRepo) -> None:
+    root = make_repo({"content/events/e.md": """
+        ---
+        title: Call
+        start: 2026-12-03T18:00
+        duration: PT1H
+        timezone: Europe/Helsingfors
+        ---
+        """})
+    assert only(root) == (
+        "content/events/e.md:5: 'timezone': unknown timezone 'Europe/Helsingfors' "
+        "(expected an IANA name such as 'Europe/Helsinki')"
+    )
+
+
+def test_yaml_syntax_error_is_reported_with_its_line(make_repo: MakeRepo) -> None:
+    root = make_repo({"content/announcements/a.md": """
+        ---
+        title: Hello
+        date: 2026-11-01
+        tags: [a, b
+        summary: x
+        ---
+        """})
+    message = only(root)
+    assert message.startswith("content/announcements/a.md:")
+    assert "YAML syntax error" in message
+    assert int(message.split(":")[1]) in (4, 5)
+
+
+def test_front_matter_that_is_not_a_mapping_is_rejected(make_repo: MakeRepo) -> None:
+    root = make_repo({"content/announcements/a.md": """
+        ---
+        - title
+        - date
+        ---
+        """})
+    assert only(root) == (
+        "content/announcements/a.md:2: front matter must be a mapping of 'key: value' lines, got a list"
+    )
+
+
+def test_line_numbers_count_leading_blank_lines_of_the_front_matter(make_repo: MakeRepo) -> None:
+    text = "---\n\n\ntitle: Hello\ndate: 2026-11-01\nsumary: x\n---\n"
+    root = make_repo({"content/announcements/a.md": text})
+    assert only(root).startswith(
+        "content/announcements/a.md:6: unknown key 'sumary' (did you mean 'summary'?)")
+
+
+def test_duplicate_slugs_are_reported(make_repo: MakeRepo) -> None:
+    root = make_repo({
+        "content/announcements/Hello-World.md": GOOD_ANNOUNCEMENT,
+        "content/announcements/hello_world.md": GOOD_ANNOUNCEMENT,
+        "content/announcements/hello world.md": GOOD_ANNOUNCEMENT,
+    })
+    found = problems_of(root)
+    assert any("duplicate announcement slug 'hello-world'" in p for p in found), found
+
+
+def test_duplicate_rule_ids_and_rules_without_ids_are_reported(make_repo: MakeRepo) -> None:
+    root = make_repo({"guidelines/rules.md": """
+        ---
+        title: Rules
+        ---
+        ## Be kind {#be-kind}
+
+        Text.
+
+        ## Be nice {#be-kind}
+
+        ## No id here
+        """})
+    found = problems_of(root)
+    assert "guidelines/rules.md:8: duplicate rule id 'be-kind'" in found
+    assert ("guidelines/rules.md:10: rule 'No id here' has no permanent id: write "
+            "'## No id here {#no-id-here}'") in found
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
+                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
+                        "PATH": "/usr/bin:/bin"})
+
+
+def test_removed_rule_id_must_be_listed_as_retired(make_repo: MakeRepo) -> None:
+    rules = "---\ntitle: Rules\n{retired}---\n## Be kind {{#be-kind}}\n\n## Stay on topic {{#on-topic}}\n"
+    root = make_repo({"guidelines/rules.md": rules.format(retired="")})
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "rules")
+    (root / "guidelines/rules.md").write_text("---\ntitle: Rules\n---\n## Be kind {#be-kind}\n")
+    found = problems_of(root)
+    assert len(found) == 1 and found[0].startswith(
+        "guidelines/rules.md:1: rule id 'on-topic' was published (commit ")
+    assert "list it under 'retired'" in found[0]
+    (root / "guidelines/rules.md").write_text(
+        "---\ntitle: Rules\nretired: [on-topic]\n---\n## Be kind {#be-kind}\n")
+    assert problems_of(root) == []
+
+
+def test_retired_rule_id_cannot_be_reused(make_repo: MakeRepo) -> None:
+    root = make_repo({"guidelines/rules.md": """
+        ---
+        title: Rules
+        retired: [spam]
+        ---
+        ## No spam, please {#spam}
+        """})
+    assert only(root).startswith("guidelines/rules.md:5: rule id 'spam' is listed under 'retired'")
+
+
+def test_story_without_consent_is_an_error(make_repo: MakeRepo) -> None:
+    root = make_repo({"content/stories/s.md": """
+        ---
+        title: A story
+        date: 2026-11-01
+        member: Ana
+        consent: false
+        ---
+        """})
+    assert only(root).startswith("content/stories/s.md:5: a member story needs 'consent: true'")
+
+
+def test_newsletter_include_and_survey_must_point_at_something(make_repo: MakeRepo) -> None:
+    root = make_repo({
+        "content/announcements/a.md": GOOD_ANNOUNCEMENT,
+        "newsletters/2026-12.md": """
+            ---
+            subject: December
+            send_at: 2026-12-03T09:00
+            include:
+              - content/announcements/a.md
+              - content/announcements/missing.md
+            survey: no-such-survey
+            ---
+            """,
+    })
+    found = problems_of(root)
+    assert ("newsletters/2026-12.md:6: include 'content/announcements/missing.md' points at "
+            "nothing (no such file)") in found
+    assert ("newsletters/2026-12.md:7: survey 'no-such-survey' does not exist "
+            "(known surveys: none)") in found
+
+
+def test_broken_links_between_content_files_are_reported(make_repo: MakeRepo) -> None:
+    root = make_repo({
+        "guidelines/rules.md": "---\ntitle: Rules\n---\n## Be kind {#be-kind}\n",
+        "content/announcements/a.md": """
+            ---
+            title: Hello
+            date: 2026-11-01
+            ---
+            See [the rules](../../guidelines/rules.md#be-kind) and [old news](old.md).
+
+            Also [a rule that is gone](../../guidelines/rules.md#be-rude), `[code](nope.md)`.
+
+            ```
+            [inside a fence](nope.md)
+            ```
+            """,
+    })
+    assert problems_of(root) == [
+        "content/announcements/a.md:5: broken link 'old.md': no such file",
+        "content/announcements/a.md:7: broken link '../../guidelines/rules.md#be-rude': "
+        "guidelines/rules.md has no rule '#be-rude'",
+    ]
+
+
+def test_every_problem_is_reported_in_one_run(make_repo: MakeRepo) -> None:
+    root = make_repo({
+        "content/announcements/a.md": "---\ntitel: x\ndate: soon\n---\n",
+        "content/events/e.md": "---\ntitle: E\nstart: 2026-12-01T10:00\n---\n",
+        "content/stories/s.md": "---\n[broken\n---\n",
+    })
+    found = problems_of(root)
+    assert {p.split(":")[0] for p in found} == {
+        "content/announcements/a.md", "content/events/e.md", "content/stories/s.md"}
+    assert len(found) >= 5
+
+
+def test_check_exits_1_and_prints_path_line_message_without_traceback(make_repo: MakeRepo) -> None:
+    root = make_repo({"content/announcements/a.md": "---\ntitle: x\ndate: nope\n---\n"})
+    done = subprocess.run([sys.executable, "-m", "tidings", "--root", str(root), "check"],
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "content/announcements/a.md:3: 'date': 'nope' is not an ISO 8601 date" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_check_passes_on_the_example_community(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import REPO_ROOT
+
+    assert main(["--root", str(REPO_ROOT), "check"]) == 0
+    assert "no problems" in capsys.readouterr().out
+
+
+def test_bad_config_is_reported_with_its_line(make_repo: MakeRepo) -> None:
+    root = make_repo({}, pyproject='[tool.tidings]\nname = "X"\ntimezon = "UTC"\n')
+    assert problems_of(root) == [
+        "pyproject.toml:3: [tool.tidings] unknown setting 'timezon' (did you mean 'timezone'?)"]
