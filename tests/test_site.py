@@ -254,3 +254,19 @@ def test_search_index_lists_public_pages(embargo_sites: tuple[Path, Path]) -> No
     index = json.loads((before / "search/search_index.json").read_text())
     locations = {doc["location"].split("#")[0] for doc in index["docs"]}
     assert {"announcements/public-news/", "events/", "guidelines/rules/"} <= locations
+
+
+def test_all_day_event_is_a_date_in_the_calendar(make_repo: MakeRepo) -> None:
+    root = make_repo({"content/events/sprint.md": """
+        ---
+        title: Translation sprint
+        start: 2026-12-07
+        end: 2026-12-21
+        ---
+        Two weeks of translating together.
+        """})
+    site = build_site(root, BEFORE).site_dir
+    event = icalendar.Calendar.from_ical((site / "events.ics").read_bytes()).walk("VEVENT")[0]
+    assert str(event.decoded("dtstart")) == "2026-12-07" and str(event.decoded("dtend")) == "2026-12-21"
+    page = (site / "events/index.html").read_text()
+    assert "Monday, December 7, 2026 – Sunday, December 20, 2026 (all day)" in page

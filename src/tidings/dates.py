@@ -35,6 +35,8 @@ def parse_when(value: object, tz: tzinfo) -> datetime:
         raise ValueError(
             f"expected an ISO 8601 date such as 2026-11-23, got {type(value).__name__} {value!r}"
         )
+    if not 1000 <= parsed.year <= 9000:
+        raise ValueError(f"'{value}' has an unlikely year {parsed.year} (expected e.g. 2026-11-23)")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed

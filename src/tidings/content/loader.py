@@ -5,9 +5,13 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 import re
+import unicodedata
+from datetime import timedelta
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from dateutil.rrule import rrulestr
 
 from tidings.config import Config
 from tidings.content import model, schema
@@ -36,8 +40,8 @@ CODE_SPAN_RE = re.compile(r"`+[^`]*`+")
 
 
 def slugify(text: str) -> str:
-    """A URL-safe slug: lowercase letters, digits and '-'."""
-    slug = re.sub(r"[^a-z0-9_]+", "-", text.lower()).strip("-")
+    """A URL slug: lowercase letters (any script), digits, '_' and '-'; 'Café Talk' -> 'café-talk'."""
+    slug = re.sub(r"[^\w]+", "-", unicodedata.normalize("NFKC", text).lower()).strip("-_")
     return slug or "item"
 
 
@@ -96,9 +100,19 @@ def _build_event(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> mod
     if end <= start:
         ctx.report(("end",), f"'end' ({end.isoformat()}) must be after 'start' ({start.isoformat()})")
         return None
+    if "repeat" in v:
+        try:
+            rrulestr(v["repeat"], dtstart=start)
+        except ValueError as exc:
+            ctx.report(("repeat",), f"'repeat': {exc} (e.g. UNTIL=20271231T235959Z)")
+            return None
+    # A date without a time, lasting whole days, is an all-day event (a sprint, a conference day).
+    all_day = (len(str(v["start"]).strip()) == 10 and (end - start) % timedelta(days=1) == timedelta(0)
+               and ("end" not in v or len(str(v["end"]).strip()) == 10))
     return model.Event(
         path=src.path, slug=slugify(Path(src.path).stem), title=v["title"], body=src.body,
         body_line=src.body_line, lang=v.get("lang"), start=start, end=end, timezone=tz,
+        all_day=all_day,
         location=v.get("location"), url=v.get("url"), hosts=v.get("hosts", ()),
         kind=v.get("kind"), repeat=v.get("repeat"), announced=v.get("date"),
     )

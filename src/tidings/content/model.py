@@ -91,6 +91,7 @@ class Event(Entry):
     kind: str | None = None
     repeat: str | None = None
     announced: datetime | None = None
+    all_day: bool = False
 
     @property
     def duration(self) -> timedelta:
