@@ -313,8 +313,10 @@ def test_bad_config_is_reported_with_its_line(make_repo: MakeRepo) -> None:
 
 def test_odd_but_valid_input_passes(make_repo: MakeRepo) -> None:
     root = make_repo({
-        "content/announcements/活动公告.md": "---\ntitle: 社区活动\ndate: 2026-11-01 09:30\nlang: zh\n---\n正文。\n",
-        "content/announcements/ääkköset.md": "\ufeff---\r\ntitle: Ääkköset\r\ndate: 2026-11-01T09:30:00Z\r\n---\r\nHei!\r\n",
+        "content/announcements/活动公告.md": (
+            "---\ntitle: 社区活动\ndate: 2026-11-01 09:30\nlang: zh\n---\n正文。\n"),
+        "content/announcements/ääkköset.md": (
+            "\ufeff---\r\ntitle: Ääkköset\r\ndate: 2026-11-01T09:30:00Z\r\n---\r\nHei!\r\n"),
         "content/events/e.md": "---\ntitle: Κοινότητα\nstart: 2028-02-29T18:00+02:00\nduration: PT90M\n"
                                "timezone: Asia/Taipei\nrepeat: FREQ=WEEKLY;COUNT=3\n---\n",
     })
@@ -333,4 +335,5 @@ def test_unlikely_years_and_until_without_utc_are_reported(make_repo: MakeRepo) 
     found = problems_of(root)
     assert found[0] == ("content/announcements/a.md:3: 'date': '0001-01-01' has an unlikely year 1 "
                         "(expected e.g. 2026-11-23)")
-    assert found[1].startswith("content/events/e.md:5: 'repeat': RRULE UNTIL values must be specified in UTC")
+    assert found[1].startswith(
+        "content/events/e.md:5: 'repeat': RRULE UNTIL values must be specified in UTC")

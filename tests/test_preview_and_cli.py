@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.conftest import MakeRepo
@@ -25,7 +25,7 @@ def test_preview_shows_an_edit_and_keeps_the_last_good_site_on_errors(make_repo:
         "content/announcements/a.md": NEWS.format(title="First", body="Original words."),
         "content/announcements/b.md": NEWS.format(title="Second", body="Other words."),
     })
-    preview = Preview(root, "http://127.0.0.1:8000/", datetime(2026, 11, 23, tzinfo=timezone.utc))
+    preview = Preview(root, "http://127.0.0.1:8000/", datetime(2026, 11, 23, tzinfo=UTC))
     preview.rebuild(full=True)
     page = preview.site_dir / "announcements/a/index.html"
     assert "Original words." in page.read_text()
@@ -105,7 +105,7 @@ def test_user_mkdocs_yml_sets_the_look_and_keeps_python_tags(make_repo: MakeRepo
                   emoji_generator: !!python/name:material.extensions.emoji.to_svg
             """,
     })
-    site = build_site(root, datetime(2026, 11, 23, tzinfo=timezone.utc)).site_dir
+    site = build_site(root, datetime(2026, 11, 23, tzinfo=UTC)).site_dir
     home = (site / "index.html").read_text()
     assert 'data-md-color-primary="deep-orange"' in home
     assert "https://forum.example.org/" in home
@@ -128,7 +128,7 @@ def test_guidelines_changelog_lists_added_changed_and_retired_rules(make_repo: M
            "2026-01-10T12:00:00+00:00")
     commit("---\ntitle: Rules\nretired: [spam]\n---\n## Be kind {#be-kind}\n\nOne, clearer.\n",
            "2026-03-05T12:00:00+00:00")
-    site = build_site(root, datetime(2026, 11, 23, tzinfo=timezone.utc)).site_dir
+    site = build_site(root, datetime(2026, 11, 23, tzinfo=UTC)).site_dir
     text = (site / "guidelines/changelog/index.html").read_text()
     assert text.index("Mar 5, 2026") < text.index("Jan 10, 2026")  # newest first
     assert "changed: <a href=\"../rules/#be-kind\">Be kind</a>" in text

@@ -6,8 +6,8 @@ import dataclasses
 import posixpath
 import re
 import unicodedata
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
