@@ -1,0 +1,37 @@
+"""Where each item lives on the public site: one place, used by the site and by email."""
+
+from __future__ import annotations
+
+from tidings.config import Config
+from tidings.content.model import (
+    Announcement,
+    Entry,
+    Event,
+    Guideline,
+    Newsletter,
+    Page,
+    Story,
+    Survey,
+)
+
+_FOLDERS: dict[type, str] = {
+    Announcement: "announcements/", Story: "stories/", Event: "events/", Survey: "surveys/",
+    Guideline: "guidelines/", Page: "", Newsletter: "newsletters/",
+}
+
+
+def page_path(entry: Entry) -> str:
+    """The item's page in the docs tree, e.g. ``announcements/hello.md``."""
+    return f"{_FOLDERS[type(entry)]}{entry.slug}.md"
+
+
+def page_url(config: Config, entry: Entry, anchor: str = "") -> str:
+    """Absolute URL of the item's page on the published site (directory URLs)."""
+    path = page_path(entry).removesuffix(".md")
+    path = path.removesuffix("index")
+    return config.url(f"{path}/" if path else "") + (f"#{anchor}" if anchor else "")
+
+
+def calendar_url(config: Config, event: Event) -> str:
+    """The event's own ``.ics`` file on the site."""
+    return config.url(f"events/{event.slug}.ics")
