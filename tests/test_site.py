@@ -270,3 +270,9 @@ def test_all_day_event_is_a_date_in_the_calendar(make_repo: MakeRepo) -> None:
     assert str(event.decoded("dtstart")) == "2026-12-07" and str(event.decoded("dtend")) == "2026-12-21"
     page = (site / "events/index.html").read_text()
     assert "Monday, December 7, 2026 – Sunday, December 20, 2026 (all day)" in page
+
+
+def test_pages_load_nothing_from_other_hosts(embargo_sites: tuple[Path, Path]) -> None:
+    before, _ = embargo_sites
+    home = (before / "index.html").read_text()
+    assert "fonts.googleapis.com" not in home and "fonts.gstatic.com" not in home

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from tidings.errors import ContentError, Problem
 
 DEFAULT_SITE_URL = "http://127.0.0.1:8000/"
+DEFAULT_COLLECTOR_URL = "http://127.0.0.1:8080/"
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,29 @@ class Config:
     calendar_months: int = 6
     home_announcements: int = 5
     labels: dict[str, str] = field(default_factory=dict)
+    newsletter_from: str | None = None
+    reply_to: str | None = None
+    collector_url: str = DEFAULT_COLLECTOR_URL
+    unsubscribe_mailto: str | None = None
+    list_id: str | None = None
+    brand_color: str = "#3f51b5"
+
+    @property
+    def sender(self) -> str:
+        """The From header of newsletters."""
+        return self.newsletter_from or f"{self.name} <newsletter@{self.host}>"
+
+    @property
+    def list_identifier(self) -> str:
+        """RFC 2919 List-Id value, e.g. ``Tern Community <news.community.example.org>``."""
+        if self.list_id:
+            return self.list_id
+        slug = re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-") or "news"
+        return f"{self.name} <{slug}.{self.host}>"
+
+    def collector(self, path: str) -> str:
+        """Absolute URL of a collector endpoint."""
+        return self.collector_url.rstrip("/") + "/" + path.lstrip("/")
 
     @property
     def host(self) -> str:
@@ -54,6 +78,12 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "calendar_months": int,
     "home_announcements": int,
     "labels": dict,
+    "newsletter_from": str,
+    "reply_to": str,
+    "collector_url": str,
+    "unsubscribe_mailto": str,
+    "list_id": str,
+    "brand_color": str,
 }
 
 
@@ -108,15 +138,24 @@ def load_config(root: Path) -> Config:
                     "timezone",
                 )
             )
+    for key in ("site_url", "collector_url"):
+        if key in values and not re.match(r"^https?://[^/]+", values[key]):
+            problems.append(Problem("pyproject.toml", _line_of(text, key),
+                                    f"[tool.tidings] '{key}' must be an absolute http(s) URL", key))
+    for key in ("newsletter_from", "reply_to"):
+        if key in values and not re.search(r"[^@\s<]+@[^@\s>]+\.[^@\s>]+", values[key]):
+            problems.append(Problem("pyproject.toml", _line_of(text, key),
+                                    f"[tool.tidings] '{key}' must be an address such as "
+                                    "'Tern News <news@example.org>'", key))
+    if "brand_color" in values and not re.fullmatch(r"#[0-9a-fA-F]{6}", values["brand_color"]):
+        problems.append(Problem("pyproject.toml", _line_of(text, "brand_color"),
+                                "[tool.tidings] 'brand_color' must look like #3f51b5", "brand_color"))
     site_url = values.get("site_url", DEFAULT_SITE_URL)
-    if not re.match(r"^https?://[^/]+", site_url):
-        problems.append(
-            Problem("pyproject.toml", _line_of(text, "site_url"),
-                    "[tool.tidings] 'site_url' must be an absolute http(s) URL", "site_url")
-        )
     if problems:
         raise ContentError(problems)
     values["timezone"] = tz
     values["site_url"] = site_url.rstrip("/") + "/"
+    if "collector_url" in values:
+        values["collector_url"] = values["collector_url"].rstrip("/") + "/"
     values.setdefault("name", root.resolve().name)
     return Config(root=root, **values)

@@ -1,0 +1,1 @@
+"""Newsletters: an issue rendered once through MJML, personalized per subscriber, sent over SMTP."""

@@ -1,0 +1,127 @@
+"""What goes into one newsletter issue: its intro, included items, events, survey, rule changes.
+
+Pure functions of the content model and a moment; nothing here knows about recipients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tidings.content.model import (
+    Announcement,
+    Community,
+    Entry,
+    Event,
+    Guideline,
+    Newsletter,
+    Story,
+    Survey,
+)
+from tidings.content.rules import rule_history
+from tidings.embargo import is_public
+from tidings.site.schedule import Occurrence, occurrences
+
+EVENT_WINDOW = timedelta(days=35)  # `include: auto` lists events of the next five weeks
+
+
+@dataclass(frozen=True)
+class IncludedItem:
+    """An included announcement or story; ``public_on`` is set when it is early access."""
+
+    entry: Announcement | Story
+    public_on: datetime | None
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    guideline: Guideline
+    rule_id: str
+    title: str
+    what: str  # "added" or "changed"
+
+
+@dataclass(frozen=True)
+class IssueContent:
+    newsletter: Newsletter
+    at: datetime
+    items: tuple[IncludedItem, ...]
+    events: tuple[Occurrence, ...]
+    survey: Survey | None
+    rule_changes: tuple[RuleChange, ...]
+
+    @property
+    def early_access(self) -> tuple[IncludedItem, ...]:
+        return tuple(item for item in self.items if item.public_on is not None)
+
+    @property
+    def public_on(self) -> datetime | None:
+        """When everything in the issue is public (the web archive shows it from then)."""
+        dates = [item.public_on for item in self.items if item.public_on]
+        dates += [o.event.announced for o in self.events
+                  if o.event.announced and o.event.announced > self.at]
+        return max(dates, default=None)
+
+
+def previous_issue(community: Community, newsletter: Newsletter) -> Newsletter | None:
+    earlier = [n for n in community.newsletters if n.send_at < newsletter.send_at]
+    return max(earlier, key=lambda n: n.send_at, default=None)
+
+
+def issue_content(community: Community, newsletter: Newsletter, now: datetime) -> IssueContent:
+    """Resolve ``include`` (paths or ``auto``), the survey and the rule changes at send time."""
+    at = max(now, newsletter.send_at)
+    previous = previous_issue(community, newsletter)
+    since = previous.send_at if previous else newsletter.send_at - timedelta(days=31)
+    by_path: dict[str, Entry] = community.by_path()
+    chosen: list[Entry]
+    if newsletter.include == "auto":
+        news: list[Entry] = [a for a in community.announcements if not a.hidden and a.date > since]
+        stories: list[Entry] = [s for s in community.stories if not s.hidden and s.date > since]
+        chosen = sorted(news, key=_date) + sorted(stories, key=_date)
+        chosen += [e for e in community.events if occurrences(e, at, at + EVENT_WINDOW)]
+    else:
+        chosen = [by_path[p.lstrip("./")] for p in newsletter.include if p.lstrip("./") in by_path]
+    items = tuple(
+        IncludedItem(e, e.public_from if e.public_from and e.public_from > at else None)
+        for e in chosen if isinstance(e, Announcement | Story) and not e.hidden
+    )
+    events = []
+    for event in (e for e in chosen if isinstance(e, Event)):
+        upcoming = occurrences(event, at, at + timedelta(days=366))
+        if upcoming:
+            events.append(upcoming[0])
+    survey = next((s for s in community.surveys if s.id == newsletter.survey), None)
+    changes = rule_changes(community, since, at) if previous else ()
+    return IssueContent(newsletter, at, items, tuple(sorted(events, key=lambda o: o.start)),
+                        survey, changes)
+
+
+def _date(entry: Entry) -> datetime:
+    public_from = entry.public_from
+    assert public_from is not None
+    return public_from
+
+
+def rule_changes(community: Community, since: datetime, until: datetime) -> tuple[RuleChange, ...]:
+    """Rules added or reworded in git between two moments (for the 'guidelines changed' notice)."""
+    changes: dict[tuple[str, str], RuleChange] = {}
+    for guideline in community.guidelines:
+        if not is_public(guideline, until):
+            continue
+        current = {rule.id: rule for rule in guideline.rules}
+        before: dict[str, tuple[str, str]] = {}
+        for version in rule_history(community.config.root, guideline.path):
+            if version.date <= since:
+                before = version.rules
+                continue
+            if version.date > until:
+                break
+            for rule_id, text in version.rules.items():
+                if rule_id in current and before.get(rule_id) != text:
+                    what = "added" if rule_id not in before else "changed"
+                    key = (guideline.path, rule_id)
+                    if key not in changes or changes[key].what != "added":
+                        changes[key] = RuleChange(guideline, rule_id, current[rule_id].title, what)
+            before = version.rules
+    return tuple(changes.values())

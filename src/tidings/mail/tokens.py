@@ -1,0 +1,74 @@
+"""Signed tokens for the links in emails: bound to a subscriber, an issue and a purpose."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from tidings.errors import ConfigError
+
+SECRET_ENV = "TIDINGS_SECRET"
+PURPOSES = ("unsubscribe", "survey", "confirm")
+
+
+class TokenError(Exception):
+    """A token that is forged, for another purpose, or expired."""
+
+
+def load_secret(root: Path | None = None, *, allow_dev: bool = False) -> tuple[str, bool]:
+    """The signing key from ``TIDINGS_SECRET``; return (key, is_development_key).
+
+    With ``allow_dev`` (previews) a random key kept in ``.tidings/dev-secret`` stands in, so
+    links in a preview are shaped like the real ones but work only with that local key.
+    """
+    secret = os.environ.get(SECRET_ENV, "")
+    if secret:
+        if len(secret) < 16:
+            raise ConfigError(f"{SECRET_ENV} is too short: use at least 16 random characters")
+        return secret, False
+    if not allow_dev or root is None:
+        raise ConfigError(f"{SECRET_ENV} is not set: it signs the links in every email "
+                          "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+    path = root / ".tidings" / "dev-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+        os.replace(tmp, path)
+    return path.read_text(encoding="utf-8").strip(), True
+
+
+class Signer:
+    """Signs and verifies link tokens; one key, one salt per purpose."""
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret.encode()
+        self._serializers = {
+            purpose: URLSafeTimedSerializer(secret, salt=f"tidings.{purpose}") for purpose in PURPOSES
+        }
+
+    def sign(self, purpose: str, *values: str) -> str:
+        return str(self._serializers[purpose].dumps(list(values)))
+
+    def verify(self, purpose: str, token: str, max_age: int | None = None) -> list[str]:
+        """The values a token was signed with; TokenError if forged, mismatched or expired."""
+        try:
+            data: Any = self._serializers[purpose].loads(token, max_age=max_age)
+        except SignatureExpired:
+            raise TokenError("this link has expired") from None
+        except BadSignature:
+            raise TokenError("this link is not valid") from None
+        if not isinstance(data, list) or not all(isinstance(v, str) for v in data):
+            raise TokenError("this link is not valid")
+        return data
+
+    def digest(self, *values: str, length: int = 20) -> str:
+        """A keyed, stable hex digest (Message-IDs, pseudonyms): reveals nothing without the key."""
+        mac = hmac.new(self._secret, "\x1f".join(values).encode(), hashlib.sha256)
+        return mac.hexdigest()[:length]

@@ -1,0 +1,293 @@
+"""The built example site, driven in a real Chromium at phone and desktop sizes.
+
+The site is built once per session from this repository (the example community) as it must look
+at a fixed instant, served from 127.0.0.1, and every test opens it in a fresh browser context.
+Screenshots land in test-artifacts/browser/ (git-ignored), named after the test and the viewport.
+Any request that is not for the local server is aborted: these tests never touch the network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+try:
+    from browser_support import (
+        ARTIFACTS,
+        AS_OF,
+        CHROMIUM_ARGS,
+        REPO_ROOT,
+        UTC_OFFSET,
+        VIEWPORTS,
+        LocalSite,
+        as_datetime,
+        chromium_path,
+        front_matter,
+        has_no_horizontal_scroll,
+        serve,
+        wider_than_viewport,
+    )
+except ImportError:  # tests/ became a package
+    from tests.browser_support import (  # type: ignore[no-redef]
+        ARTIFACTS,
+        AS_OF,
+        CHROMIUM_ARGS,
+        REPO_ROOT,
+        UTC_OFFSET,
+        VIEWPORTS,
+        LocalSite,
+        as_datetime,
+        chromium_path,
+        front_matter,
+        has_no_horizontal_scroll,
+        serve,
+        wider_than_viewport,
+    )
+
+pytestmark = pytest.mark.browser
+
+try:
+    import playwright.sync_api as playwright_api
+except ImportError:
+    if os.environ.get("CI") == "true":
+        raise  # CI must run the browser tests
+    pytest.skip("browser tests need playwright (pip install -e '.[test]')", allow_module_level=True)
+expect = playwright_api.expect
+
+GUIDELINE = REPO_ROOT / "guidelines" / "code-of-conduct.md"
+RULE_ID = "report-concerns"  # the last rule of the code of conduct, so the page must scroll to it
+PUBLIC_ANNOUNCEMENT = REPO_ROOT / "content" / "announcements" / "tern-3-8-smaller-offline-packs.md"
+PUBLIC_WORD = "contour"  # a word of its title that no other public title has
+EMBARGOED_ANNOUNCEMENT = REPO_ROOT / "content" / "announcements" / "tern-4-0.md"
+EMBARGOED_QUERY = "4.0"  # the distinctive part of its title, "Tern 4.0 is here"
+
+# What Material's search shows once it has answered a query (as opposed to "Initializing search"
+# or "Type to start searching").
+SEARCH_ANSWERED = re.compile(r"No matching documents|\d+ matching documents?")
+
+all_viewports = pytest.mark.parametrize("viewport", list(VIEWPORTS))
+
+
+# --- fixtures ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSite]:
+    """The example community's site, built once at AS_OF and served on 127.0.0.1."""
+    from tidings.site.engine import build_site
+
+    result = build_site(REPO_ROOT, AS_OF, tmp_path_factory.mktemp("browser") / "site")
+    with serve(result.site_dir) as local:
+        yield local
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Debian Chromium for the whole session (never a downloaded one)."""
+    executable = chromium_path()
+    with playwright_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def context(browser: Any, site: LocalSite, viewport: str) -> Iterator[Any]:
+    """A fresh context at the test's viewport that can only reach the local site."""
+    ctx = browser.new_context(base_url=site.base_url, **VIEWPORTS[viewport])
+    ctx.set_default_timeout(10_000)
+
+    def local_only(route: Any) -> None:
+        if route.request.url.startswith(site.base_url + "/"):
+            route.continue_()
+        else:
+            route.abort()
+
+    ctx.route("**/*", local_only)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def page(context: Any, request: pytest.FixtureRequest, viewport: str) -> Iterator[Any]:
+    """A page in that context; a screenshot of what it shows is saved when the test ends."""
+    tab = context.new_page()
+    yield tab
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # A page that crashed has nothing to show; the test itself reports the real problem.
+    with contextlib.suppress(playwright_api.Error):
+        tab.screenshot(path=str(ARTIFACTS / f"{request.node.originalname}-{viewport}.png"))
+
+
+def full_page_screenshot(page: Any, request: pytest.FixtureRequest, viewport: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = f"{request.node.originalname}-{viewport}-full.png"
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def assert_no_horizontal_scroll(page: Any, viewport: str) -> None:
+    ok, scroll_width, inner_width = has_no_horizontal_scroll(page)
+    assert ok, (
+        f"{page.url} scrolls sideways at {viewport} size: scrollWidth {scroll_width}px > "
+        f"innerWidth {inner_width}px; wider elements: {wider_than_viewport(page)}"
+    )
+
+
+def open_search(page: Any) -> Any:
+    """Open Material's search (header field on desktop, header button on phones); its input."""
+    field = page.locator("input.md-search__input")
+    button = page.locator(".md-header label.md-header__button[for='__search']")
+    if button.is_visible():
+        button.click()
+    else:
+        field.click()
+    expect(field).to_be_visible()
+    expect(field).to_be_focused()
+    return field
+
+
+def search_for(page: Any, query: str) -> Any:
+    """Run one query (typed at once, so no partial queries race) and wait for its answer."""
+    field = open_search(page)
+    field.fill(query)
+    field.press("End")  # Material reads the query on keyup
+    meta = page.locator(".md-search-result__meta")
+    expect(meta).to_have_text(SEARCH_ANSWERED)
+    return page.locator(".md-search-result__item")
+
+
+# --- tests ---------------------------------------------------------------------------------------
+
+
+@all_viewports
+def test_home_page_shows_latest_news_next_events_and_a_member_story(
+    page: Any, viewport: str, request: pytest.FixtureRequest
+) -> None:
+    page.goto("/")
+    content = page.locator("article.md-content__inner")
+    for label in ("Latest news", "Next events", "Member story"):
+        expect(content.get_by_role("heading", name=re.compile(rf"^{label}"))).to_be_visible()
+
+    announcement_paths = content.locator("a[href]").evaluate_all(
+        "links => links.map(a => new URL(a.href).pathname)"
+    )
+    into_announcements = [
+        p for p in announcement_paths
+        if re.fullmatch(r"/announcements/(?!tags/|authors/|archive/)[^/]+/", p)
+    ]
+    assert into_announcements, f"no link to an announcement on the home page: {announcement_paths}"
+
+    full_page_screenshot(page, request, viewport)
+    assert_no_horizontal_scroll(page, viewport)
+
+
+@all_viewports
+def test_calendar_lists_upcoming_events_with_utc_offset(
+    page: Any, site: LocalSite, viewport: str, request: pytest.FixtureRequest
+) -> None:
+    page.goto("/events/")
+    upcoming = page.get_by_role("heading", name=re.compile(r"^Upcoming"))
+    expect(upcoming).to_be_visible()
+    items = upcoming.locator("xpath=following-sibling::*[1][self::ul or self::ol]/li")
+    expect(items.first).to_be_visible()
+    texts = items.all_inner_texts()
+    without_offset = [t for t in texts if not UTC_OFFSET.search(t)]
+    assert not without_offset, f"upcoming events without a UTC offset: {without_offset}"
+
+    feed = page.locator("a[href$='events.ics']").first
+    expect(feed).to_be_visible()
+    feed_url = feed.evaluate("a => a.href")
+    assert feed_url.startswith(site.base_url + "/"), feed_url
+    status, body = site.get(feed_url.removeprefix(site.base_url))
+    assert status == 200, f"GET {feed_url} -> {status}"
+    assert body.decode("utf-8").startswith("BEGIN:VCALENDAR"), body[:80]
+
+    full_page_screenshot(page, request, viewport)
+    assert_no_horizontal_scroll(page, viewport)
+
+
+@all_viewports
+def test_guideline_permalink_scrolls_to_the_rule(
+    page: Any, context: Any, site: LocalSite, viewport: str
+) -> None:
+    rules = re.findall(r"^##\s+.*\{#([\w-]+)\}\s*$", GUIDELINE.read_text(encoding="utf-8"), re.M)
+    assert rules and rules[-1] == RULE_ID, f"expected #{RULE_ID} as the last rule, got {rules}"
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.base_url)
+
+    page.goto(f"/guidelines/code-of-conduct/#{RULE_ID}", wait_until="load")
+    rule = page.locator(f"#{RULE_ID}")
+    expect(rule).to_be_attached()
+    in_view = """id => {
+        const r = document.getElementById(id).getBoundingClientRect();
+        return r.top >= -1 && r.top < window.innerHeight && window.scrollY > 0;
+    }"""
+    with contextlib.suppress(playwright_api.TimeoutError):  # the assertions below say what is wrong
+        page.wait_for_function(in_view, arg=RULE_ID, timeout=5_000)
+    top, height, scroll_y = page.evaluate(
+        """id => [document.getElementById(id).getBoundingClientRect().top,
+                  window.innerHeight, window.scrollY]""",
+        RULE_ID,
+    )
+    assert -1 <= top < height, f"#{RULE_ID} is not in view: top={top}, innerHeight={height}"
+    assert scroll_y > 0, f"the page did not scroll to #{RULE_ID} (scrollY={scroll_y})"
+
+    button = rule.locator("button.tidings-copy")
+    expect(button).to_have_count(1)
+    expect(button).to_have_attribute(
+        "data-url", re.compile(rf"/guidelines/code-of-conduct/#{RULE_ID}$")
+    )
+    expect(button).to_have_text("Copy link")
+    if viewport != "desktop":
+        button.tap()  # a phone copies on a tap too
+        expect(button).to_have_text("Link copied")
+        return
+    button.click()
+    expect(button).to_have_text("Link copied")  # shown once the clipboard write has resolved
+    try:
+        copied = page.evaluate("() => navigator.clipboard.readText()")
+    except playwright_api.Error:
+        return  # no clipboard read in this headless browser: "Link copied" is all we can see
+    assert copied == f"{site.base_url}/guidelines/code-of-conduct/#{RULE_ID}"
+
+
+@all_viewports
+def test_search_finds_a_public_announcement(page: Any, viewport: str) -> None:
+    meta = front_matter(PUBLIC_ANNOUNCEMENT)
+    assert as_datetime(meta["date"]) < AS_OF, f"{PUBLIC_ANNOUNCEMENT.name} is not public at AS_OF"
+    assert PUBLIC_WORD in meta["title"].lower(), meta["title"]
+
+    page.goto("/")
+    results = search_for(page, PUBLIC_WORD)
+    hit = results.locator(f"a[href*='{PUBLIC_ANNOUNCEMENT.stem}']")
+    expect(hit.first).to_be_visible()
+
+
+@all_viewports
+def test_embargoed_announcement_is_not_found_by_search(
+    page: Any, site: LocalSite, viewport: str
+) -> None:
+    meta = front_matter(EMBARGOED_ANNOUNCEMENT)
+    assert as_datetime(meta["date"]) > AS_OF, f"{EMBARGOED_ANNOUNCEMENT.name} is not embargoed"
+    assert EMBARGOED_QUERY in meta["title"], meta["title"]
+    slug = EMBARGOED_ANNOUNCEMENT.stem
+
+    page.goto("/")
+    results = search_for(page, EMBARGOED_QUERY)
+    expect(results.locator(f"a[href*='{slug}']")).to_have_count(0)
+
+    status, index = site.get("/search/search_index.json")
+    assert status == 200
+    assert slug.encode() not in index, f"the search index mentions {slug}"
+    assert meta["title"].encode() not in index, "the search index holds the embargoed title"
+
+    status, _ = site.get(f"/announcements/{slug}/")
+    assert status == 404, f"/announcements/{slug}/ answered {status} before its date"
