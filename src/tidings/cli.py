@@ -26,9 +26,9 @@ def _as_of(value: str | None, root: Path) -> datetime:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from tidings.content import check
+    from tidings.checks import check_all
 
-    community, problems = check(args.root)
+    community, problems = check_all(args.root)
     for problem in problems:
         print(problem)
     errors = [p for p in problems if p.severity == "error"]
@@ -62,6 +62,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_newsletter(args: argparse.Namespace) -> int:
+    if args.action == "render":
+        return newsletter_render(args)
+    raise UsageError("usage: newsletter render SLUG [--to EMAIL] [--html FILE] [--eml FILE] [--open]")
+
+
+def newsletter_render(args: argparse.Namespace) -> int:
+    import webbrowser
+
+    from tidings.mail.preview import render_preview
+    from tidings.site.stage import write_if_changed
+
+    now = _as_of(args.at, args.root)
+    preview = render_preview(args.root, args.slug, now, args.to)
+    state = args.root / ".tidings" / "preview"
+    html_file = Path(args.html) if args.html else state / f"{args.slug}.html"
+    eml_file = Path(args.eml) if args.eml else state / f"{args.slug}.eml"
+    write_if_changed(html_file, preview.html.encode("utf-8"))
+    write_if_changed(eml_file, preview.message)
+    if preview.development_key:
+        print("note: TIDINGS_SECRET is not set; links are signed with a local development key",
+              file=sys.stderr)
+    print(f"Rendered '{args.slug}' for {preview.recipient.email} ({len(preview.message) // 1024} KB)")
+    print(f"  html: {html_file.resolve().as_uri()}")
+    print(f"  eml:  {eml_file.resolve()}")
+    if args.open:
+        webbrowser.open(html_file.resolve().as_uri())
+    return 0
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from tidings.scaffold import init
 
@@ -81,6 +111,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "check": (cmd_check, "validate every content file; print every problem as path:line: message"),
     "site": (cmd_site, "build the public site as it must look at --as-of (default: now)"),
     "serve": (cmd_serve, "live preview of the site while editing"),
+    "newsletter": (cmd_newsletter, "render (and, with a subscriber list, send) newsletter issues"),
     "init": (cmd_init, "scaffold a new community repo in DIR"),
     "demo": (cmd_demo, "build the example community's site and show where to look"),
 }
@@ -103,6 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="fail on site engine warnings (broken links, …)")
     parsers["serve"].add_argument("--dev-addr", default="127.0.0.1:8000", metavar="HOST:PORT")
     parsers["serve"].add_argument("--as-of", metavar="T", help="preview the site as it will look at T")
+    letters = parsers["newsletter"].add_subparsers(dest="action", metavar="ACTION")
+    render = letters.add_parser("render", help="the issue as a subscriber would get it (.html, .eml)")
+    render.add_argument("slug", metavar="SLUG", help="file name of the issue in newsletters/")
+    render.add_argument("--to", metavar="EMAIL", help="render for this address (default: a sample member)")
+    render.add_argument("--html", metavar="FILE", help="write the HTML part here")
+    render.add_argument("--eml", metavar="FILE", help="write the whole message (RFC 5322) here")
+    render.add_argument("--open", action="store_true", help="open the HTML in a browser")
+    render.add_argument("--at", metavar="T", help="render as if sent at T (default: now)")
     parsers["init"].add_argument("dir", metavar="DIR")
     parsers["init"].add_argument("--name", help="the community's name (default: from DIR)")
     parsers["init"].add_argument("--timezone", default="UTC",

@@ -1,0 +1,24 @@
+"""``check``: every problem in a community repo, content and newsletters alike."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tidings.content import check
+from tidings.content.model import Community
+from tidings.errors import Problem
+
+
+def check_all(root: Path, now: datetime | None = None) -> tuple[Community | None, list[Problem]]:
+    """Content problems, then (when the content loads) newsletter rendering problems."""
+    community, problems = check(root)
+    if community is not None:
+        from tidings.mail.checks import check_newsletter
+
+        moment = now or datetime.now(timezone.utc)
+        broken = {p.path for p in problems if p.severity == "error"}
+        for letter in community.newsletters:
+            if letter.path not in broken:
+                problems.extend(check_newsletter(community, letter, moment))
+    return community, sorted(problems)

@@ -1,0 +1,136 @@
+"""MIME assembly: one issue encoded once, personal values spliced in per recipient.
+
+Building each message with ``email.message.EmailMessage`` costs ~5 ms for a 37 KB HTML part.
+Here the static parts of the text and HTML bodies are quoted-printable encoded once per issue;
+per recipient only the headers and the few personal links are encoded. Each encoded piece ends
+with a soft line break (``=\\r\\n``), which decoders drop, so the pieces join into one body with
+every line under 76 octets (SMTP servers reject lines over 998).
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.header import Header
+from email.utils import format_datetime, formataddr, parseaddr
+from zoneinfo import ZoneInfo
+
+from tidings.config import Config
+from tidings.mail.render import PLACEHOLDER_RE, RenderedIssue
+from tidings.mail.tokens import Signer
+
+CRLF = b"\r\n"
+SOFT_BREAK = b"=\r\n"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a message is for. ``id`` is the subscriber's stable id (it goes into signed links)."""
+
+    id: str
+    email: str
+    name: str | None = None
+    timezone: ZoneInfo | None = None
+    lang: str | None = None
+    tags: tuple[str, ...] = field(default=())
+
+
+def qp(text: str) -> bytes:
+    """Quoted-printable UTF-8 with CRLF line ends and a trailing soft break."""
+    data = binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), istext=True)
+    return data.replace(b"\n", CRLF) + SOFT_BREAK
+
+
+class SplicedBody:
+    """A body whose static parts are encoded once; ``render`` encodes only the personal values."""
+
+    def __init__(self, text: str) -> None:
+        parts = PLACEHOLDER_RE.split(text)
+        self.static = [qp(part) if part else b"" for part in parts[0::2]]
+        self.keys = parts[1::2]
+
+    def render(self, values: Mapping[str, str]) -> list[bytes]:
+        out = [self.static[0]]
+        encoded: dict[str, bytes] = {}
+        for key, static in zip(self.keys, self.static[1:], strict=True):
+            if key not in encoded:
+                encoded[key] = qp(values[key])
+            out.append(encoded[key])
+            out.append(static)
+        return out
+
+
+def header(name: str, value: str) -> bytes:
+    """One header line, RFC 2047-encoded and folded when it is not plain ASCII or is long."""
+    if value.isascii() and len(name) + len(value) < 76:
+        return f"{name}: {value}".encode("ascii") + CRLF
+    encoded = Header(value, "utf-8" if not value.isascii() else "us-ascii", maxlinelen=76,
+                     header_name=name).encode(linesep="\r\n")
+    return f"{name}: {encoded}".encode("ascii") + CRLF
+
+
+def address(name: str | None, email: str) -> str:
+    """``Name <addr>`` with a non-ASCII display name RFC 2047-encoded."""
+    return formataddr((name or "", email), charset="utf-8")
+
+
+class MessageTemplate:
+    """Everything of one rendered issue that is the same for every recipient, pre-encoded."""
+
+    def __init__(self, issue: RenderedIssue, config: Config, signer: Signer) -> None:
+        self.issue = issue
+        self.config = config
+        self.signer = signer
+        slug = issue.newsletter.slug
+        self.boundary = "==tidings-" + hashlib.sha256(f"{slug}:{issue.subject}".encode()).hexdigest()[:28]
+        sender_name, sender_email = parseaddr(config.sender)
+        self.fixed_headers = b"".join([
+            header("From", address(sender_name, sender_email)),
+            header("Subject", issue.subject),
+            header("List-Id", config.list_identifier),
+            b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" + CRLF,
+            header("Reply-To", address(*parseaddr(config.reply_to))) if config.reply_to else b"",
+            b"MIME-Version: 1.0" + CRLF,
+            f'Content-Type: multipart/alternative; boundary="{self.boundary}"'.encode() + CRLF,
+        ])
+        part = "--{b}\r\nContent-Type: {t}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+        self.text_head = CRLF + part.format(b=self.boundary, t="text/plain").encode()
+        self.html_head = CRLF + part.format(b=self.boundary, t="text/html").encode()
+        self.tail = CRLF + f"--{self.boundary}--".encode() + CRLF
+        self.text = SplicedBody(issue.text)
+        self.html = SplicedBody(issue.html)
+        self.host = config.host
+        self.mailto = config.unsubscribe_mailto
+
+    def personal_values(self, recipient: Recipient) -> dict[str, str]:
+        """The signed tokens that make this recipient's links theirs."""
+        slug = self.issue.newsletter.slug
+        values = {"unsubscribe": self.signer.sign("unsubscribe", recipient.id, slug)}
+        survey = self.issue.content.survey
+        if survey is not None:
+            values["survey"] = self.signer.sign("survey", recipient.id, slug, survey.id)
+        return values
+
+    def message_id(self, recipient: Recipient) -> str:
+        """Stable per (issue, subscriber): a resent copy is recognisably the same message."""
+        digest = self.signer.digest("message-id", self.issue.newsletter.slug, recipient.id)
+        return f"<{self.issue.newsletter.slug}.{digest}@{self.host}>"
+
+    def build(self, recipient: Recipient, now: datetime) -> bytes:
+        """The complete RFC 5322 message for one recipient."""
+        values = self.personal_values(recipient)
+        unsubscribe = f"<{self.config.collector('u/' + values['unsubscribe'])}>"
+        if self.mailto:
+            unsubscribe += f",\r\n <mailto:{self.mailto}?subject=unsubscribe%20{values['unsubscribe']}>"
+        head = b"".join([
+            header("To", address(recipient.name, recipient.email)),
+            f"Date: {format_datetime(now)}".encode() + CRLF,
+            f"Message-ID: {self.message_id(recipient)}".encode() + CRLF,
+            f"List-Unsubscribe: {unsubscribe}".encode() + CRLF,
+            self.fixed_headers,
+        ])
+        return b"".join([head, self.text_head, *self.text.render(values), self.html_head,
+                         *self.html.render(values), self.tail])

@@ -1,0 +1,250 @@
+"""Render a newsletter issue: jinja2 -> MJML -> HTML (mjml-python) and a plain-text part.
+
+The templates are rendered and compiled once per issue and timezone; what differs per
+subscriber (unsubscribe and survey links) is left as ``%%tidings:key%%`` placeholders that
+``message.MessageTemplate`` splices in per recipient.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+import markdown
+from markupsafe import Markup
+from mjml import mjml2html
+
+from tidings.content.excerpt import first_paragraph
+from tidings.content.links import KEEP, rewrite_links
+from tidings.content.model import Announcement, Community, Entry, Newsletter, Story
+from tidings.embargo import is_public
+from tidings.errors import ContentError, Problem
+from tidings.mail.issue import IssueContent, issue_content
+from tidings.mail.plaintext import html_to_text
+from tidings.site.text import Text
+from tidings.urls import calendar_url, page_url
+
+UNSUBSCRIBE = "%%tidings:unsubscribe%%"
+SURVEY = "%%tidings:survey%%"
+PLACEHOLDER_RE = re.compile(r"%%tidings:([a-z_]+)%%")
+MD_EXTENSIONS = ["attr_list", "tables", "fenced_code", "sane_lists"]
+KNOWN_MJML_TAGS = {
+    "mjml", "mj-head", "mj-body", "mj-attributes", "mj-all", "mj-class", "mj-breakpoint",
+    "mj-font", "mj-preview", "mj-style", "mj-title", "mj-include", "mj-accordion",
+    "mj-accordion-element", "mj-accordion-title", "mj-accordion-text", "mj-button",
+    "mj-carousel", "mj-carousel-image", "mj-column", "mj-divider", "mj-group", "mj-hero",
+    "mj-image", "mj-navbar", "mj-navbar-link", "mj-raw", "mj-section", "mj-social",
+    "mj-social-element", "mj-spacer", "mj-table", "mj-text", "mj-wrapper", "mj-text",
+}
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    """An issue as every subscriber of one timezone gets it, before personal links."""
+
+    newsletter: Newsletter
+    content: IssueContent
+    subject: str
+    html: str
+    text: str
+
+
+def template_environment(root: Path) -> jinja2.Environment:
+    """Templates from ``newsletters/templates/`` first, then tidings' defaults."""
+    loaders: list[jinja2.BaseLoader] = []
+    overrides = root / "newsletters" / "templates"
+    if overrides.is_dir():
+        loaders.append(jinja2.FileSystemLoader(str(overrides)))
+    loaders.append(jinja2.PackageLoader("tidings", "templates/mail"))
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("mjml.j2", "html.j2"),
+                                            default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def _template_problem(root: Path, exc: Exception, tb: TracebackType | None) -> Problem:
+    """Where in which template a jinja error happened (file relative to the repo, line)."""
+    filename = getattr(exc, "filename", None)
+    line = getattr(exc, "lineno", None)
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(".j2"):
+            filename, line = name, tb.tb_lineno
+        tb = tb.tb_next
+    where = str(filename or "newsletter template")
+    try:
+        where = Path(where).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        where = "tidings:" + Path(where).name
+    return Problem(where, line or 0, f"template error: {exc}")
+
+
+class IssueRenderer:
+    """Renders one issue of a community for any timezone (compiled once per timezone)."""
+
+    def __init__(self, community: Community, newsletter: Newsletter, now: datetime) -> None:
+        self.community = community
+        self.config = community.config
+        self.newsletter = newsletter
+        self.content = issue_content(community, newsletter, now)
+        self.lang = newsletter.audience.lang or self.config.language
+        self.text = Text(self.lang, self.config.labels)
+        self.env = template_environment(self.config.root)
+        self._md = markdown.Markdown(extensions=MD_EXTENSIONS)
+        self._cache: dict[str, RenderedIssue] = {}
+
+    # -- content as the templates see it ----------------------------------------------------
+    def absolute_links(self, entry: Entry) -> str:
+        """A body with links made absolute; links to what is not public at send time unlinked."""
+        by_path = self.community.by_path()
+
+        def retarget(path: str, anchor: str) -> str | None:
+            if path.startswith("assets/"):
+                return self.config.url(path)
+            linked = by_path.get(path)
+            if linked is None or not path.endswith(".md"):
+                return KEEP
+            return page_url(self.config, linked, anchor) if is_public(linked, self.content.at) else None
+
+        return rewrite_links(entry, retarget)
+
+    def html_of(self, markdown_text: str) -> Markup:
+        self._md.reset()
+        return Markup(self._md.convert(markdown_text))  # noqa: S704 - our own Markdown rendering
+
+    def image_url(self, image: str | None) -> str | None:
+        """Absolute image URL for email; SVG is left out (Gmail and Outlook do not show it)."""
+        if not image or image.lower().endswith(".svg"):
+            return None
+        return image if re.match(r"^https?://", image) else self.config.url(image)
+
+    def day(self, moment: datetime) -> str:
+        return self.text.day(moment.astimezone(self.config.timezone))
+
+    def context(self, tz: ZoneInfo | None) -> dict[str, Any]:
+        c, t, content = self.config, self.text, self.content
+        letter = self.newsletter
+        intro = self.html_of(self.absolute_links(letter)) if letter.body.strip() else Markup("")
+        public_on = content.public_on
+        view_label = (t["mail.view_online_from"].format(date=self.day(public_on)) if public_on
+                      else t["mail.view_online"])
+        items = []
+        for included in content.items:
+            entry = included.entry
+            body = self.absolute_links(entry)
+            early = included.public_on
+            summary = getattr(entry, "summary", None) if isinstance(entry, Announcement) else None
+            # Early-access news is told in full (its page is not on the site yet); the rest is
+            # a teaser with a link, which keeps the message under Gmail's clipping size.
+            html = self.html_of(body) if early else self.html_of(summary or first_paragraph(body))
+            meta = self.day(entry.date)
+            if isinstance(entry, Story):
+                meta = entry.member + (f", {entry.role}" if entry.role else "")
+            items.append({
+                "title": entry.title, "url": None if early else page_url(c, entry),
+                "early": t["mail.early_access"].format(date=self.day(early)) if early else "",
+                "meta": meta, "image_url": self.image_url(entry.image),
+                "quote": entry.quote if isinstance(entry, Story) else None,
+                "html": html, "text": html_to_text(html),
+            })
+        events = []
+        for occurrence in content.events:
+            event = occurrence.event
+            zone = tz or event.timezone
+            start, end = occurrence.start.astimezone(zone), occurrence.end.astimezone(zone)
+            when = (f"{t.day(start)} ({t['events.all_day']})" if event.all_day
+                    else f"{t.day(start)}, {t.time_range(start, end)}")
+            public = is_public(event, content.at)
+            events.append({
+                "title": event.title, "when": when, "where": event.location or "",
+                "url": event.url or (page_url(c, event) if public else None),
+                "calendar_url": calendar_url(c, event),
+            })
+        survey = None
+        if content.survey:
+            s = content.survey
+            intro_html = self.html_of(self.absolute_links(s)) if s.body.strip() else Markup("")
+            survey = {
+                "title": s.title, "intro_html": intro_html, "intro_text": html_to_text(intro_html),
+                "questions": [{
+                    "text": q.text,
+                    "options": [{"label": option,
+                                 "url": c.collector(f"s/{SURVEY}?q={q.id}&a={index}")}
+                                for index, option in enumerate(q.options)],
+                } for q in s.questions],
+            }
+        rule_changes = [{
+            "title": change.title, "url": page_url(c, change.guideline, change.rule_id),
+            "what": t["mail.rule_added"] if change.what == "added" else t["mail.rule_changed"],
+        } for change in content.rule_changes]
+        labels = dict(t.labels)
+        labels["mail.why"] = labels["mail.why"].format(name=c.name)
+        return {
+            "lang": self.lang,
+            "community": {
+                "name": c.name, "site_url": c.site_url, "site_host": c.host, "contact": c.contact,
+                "brand_color": c.brand_color, "logo_url": self.image_url(c.logo),
+            },
+            "issue": {
+                "subject": letter.subject, "preheader": letter.preheader or "",
+                "intro_html": intro, "intro_text": html_to_text(intro),
+                "view_url": page_url(c, letter), "view_label": view_label,
+            },
+            "items": items, "events": events, "survey": survey, "rule_changes": rule_changes,
+            "unsubscribe_url": c.collector(f"u/{UNSUBSCRIBE}"),
+            "labels": labels,
+        }
+
+    # -- rendering ---------------------------------------------------------------------------
+    def render(self, tz: ZoneInfo | None = None) -> RenderedIssue:
+        """The issue for subscribers in ``tz`` (None: each event in its own timezone)."""
+        key = str(tz)
+        if key not in self._cache:
+            self._cache[key] = self._render(tz)
+        return self._cache[key]
+
+    def _render(self, tz: ZoneInfo | None) -> RenderedIssue:
+        root = self.config.root
+        context = self.context(tz)
+        template_name = self.newsletter.template or "newsletter.mjml.j2"
+        text_name = (template_name.removesuffix(".mjml.j2") + ".txt.j2"
+                     if self.newsletter.template else "newsletter.txt.j2")
+        try:
+            mjml_source = self.env.get_template(template_name).render(context)
+            try:
+                text_template = self.env.get_template(text_name)
+            except jinja2.TemplateNotFound:
+                text_template = self.env.get_template("newsletter.txt.j2")
+            text = text_template.render(context)
+        except jinja2.TemplateError as exc:
+            raise ContentError([_template_problem(root, exc, sys.exc_info()[2])]) from None
+        problems = validate_mjml(mjml_source, self.newsletter.path)
+        if problems:
+            raise ContentError(problems)
+        try:
+            html = str(mjml2html(mjml_source, disable_comments=True))
+        except ValueError as exc:
+            raise ContentError([Problem(self.newsletter.path, 1, f"MJML could not be compiled: {exc}")]) from None
+        text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+        return RenderedIssue(self.newsletter, self.content, self.newsletter.subject, html, text)
+
+
+def validate_mjml(source: str, path: str) -> list[Problem]:
+    """mjml-python accepts unknown tags silently: name them (with the line of the MJML output)."""
+    problems = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        for tag in re.findall(r"<(mj-[a-z-]+|mjml)\b", line):
+            if tag not in KNOWN_MJML_TAGS:
+                problems.append(Problem(path, 0, f"unknown MJML tag <{tag}> (line {number} of the "
+                                                 "rendered template)"))
+    return problems
