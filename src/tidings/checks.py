@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tidings.content import check
@@ -16,7 +16,7 @@ def check_all(root: Path, now: datetime | None = None) -> tuple[Community | None
     if community is not None:
         from tidings.mail.checks import check_newsletter
 
-        moment = now or datetime.now(timezone.utc)
+        moment = now or datetime.now(UTC)
         broken = {p.path for p in problems if p.severity == "error"}
         for letter in community.newsletters:
             if letter.path not in broken:

@@ -39,8 +39,8 @@ def check_newsletter(community: Community, letter: Newsletter, now: datetime) ->
             problems.append(Problem(letter.path, line,
                                     f"image '{target}' needs an absolute https:// URL (or a file under "
                                     "assets/, published with the site): mail clients cannot load it"))
-    for index, line in enumerate(letter.body.splitlines()):
-        for src in IMG_TAG_RE.findall(line):
+    for index, body_line in enumerate(letter.body.splitlines()):
+        for src in IMG_TAG_RE.findall(body_line):
             if not re.match(r"^https?://", src):
                 problems.append(Problem(letter.path, letter.body_line + index,
                                         f"image '{src}' needs an absolute https:// URL"))

@@ -96,7 +96,8 @@ class MessageTemplate:
             b"MIME-Version: 1.0" + CRLF,
             f'Content-Type: multipart/alternative; boundary="{self.boundary}"'.encode() + CRLF,
         ])
-        part = "--{b}\r\nContent-Type: {t}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+        part = ("--{b}\r\nContent-Type: {t}; charset=utf-8\r\n"
+                "Content-Transfer-Encoding: quoted-printable\r\n\r\n")
         self.text_head = CRLF + part.format(b=self.boundary, t="text/plain").encode()
         self.html_head = CRLF + part.format(b=self.boundary, t="text/html").encode()
         self.tail = CRLF + f"--{self.boundary}--".encode() + CRLF

@@ -25,10 +25,7 @@ class _TextWriter(HTMLParser):
     def _flush(self) -> None:
         text = "".join(self.current)
         self.current = []
-        if self.pre:
-            body = text.strip("\n")
-        else:
-            body = " ".join(text.split())
+        body = text.strip("\n") if self.pre else " ".join(text.split())
         if not body:
             return
         lead = "".join(self.prefix)
@@ -100,11 +97,7 @@ class _TextWriter(HTMLParser):
             self._flush()
             if self.lists:
                 self.lists.pop()
-        elif tag == "li":
-            self._flush()
-            if self.prefix:
-                self.prefix.pop()
-        elif tag == "blockquote":
+        elif tag == "li" or tag == "blockquote":
             self._flush()
             if self.prefix:
                 self.prefix.pop()

@@ -41,7 +41,7 @@ KNOWN_MJML_TAGS = {
     "mj-accordion-element", "mj-accordion-title", "mj-accordion-text", "mj-button",
     "mj-carousel", "mj-carousel-image", "mj-column", "mj-divider", "mj-group", "mj-hero",
     "mj-image", "mj-navbar", "mj-navbar-link", "mj-raw", "mj-section", "mj-social",
-    "mj-social-element", "mj-spacer", "mj-table", "mj-text", "mj-wrapper", "mj-text",
+    "mj-social-element", "mj-spacer", "mj-table", "mj-text", "mj-wrapper",
 }
 
 
@@ -232,9 +232,11 @@ class IssueRenderer:
         if problems:
             raise ContentError(problems)
         try:
-            html = str(mjml2html(mjml_source, disable_comments=True))
+            # fonts={}: no web-font <link>s (Google Fonts would see every open).
+            html = str(mjml2html(mjml_source, disable_comments=True, fonts={}))
         except ValueError as exc:
-            raise ContentError([Problem(self.newsletter.path, 1, f"MJML could not be compiled: {exc}")]) from None
+            problem = Problem(self.newsletter.path, 1, f"MJML could not be compiled: {exc}")
+            raise ContentError([problem]) from None
         text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
         return RenderedIssue(self.newsletter, self.content, self.newsletter.subject, html, text)
 
