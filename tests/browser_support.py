@@ -151,3 +151,4 @@ def wider_than_viewport(page: Any) -> list[str]:
             return out;
         }"""
     )
+

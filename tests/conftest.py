@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,3 +43,23 @@ def make_repo(tmp_path: Path) -> MakeRepo:
         return root
 
     return make
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Debian Chromium for the whole session (never a downloaded one)."""
+    from tests.browser_support import CHROMIUM_ARGS, chromium_path
+
+    executable = chromium_path()
+    try:
+        import playwright.sync_api as playwright_api
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            raise  # CI must run the browser tests
+        pytest.skip("browser tests need playwright (pip install -e '.[test]')")
+    with playwright_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -16,38 +16,19 @@ from typing import Any
 
 import pytest
 
-try:
-    from browser_support import (
-        ARTIFACTS,
-        AS_OF,
-        CHROMIUM_ARGS,
-        REPO_ROOT,
-        UTC_OFFSET,
-        VIEWPORTS,
-        LocalSite,
-        as_datetime,
-        chromium_path,
-        front_matter,
-        has_no_horizontal_scroll,
-        serve,
-        wider_than_viewport,
-    )
-except ImportError:  # tests/ became a package
-    from tests.browser_support import (  # type: ignore[no-redef]
-        ARTIFACTS,
-        AS_OF,
-        CHROMIUM_ARGS,
-        REPO_ROOT,
-        UTC_OFFSET,
-        VIEWPORTS,
-        LocalSite,
-        as_datetime,
-        chromium_path,
-        front_matter,
-        has_no_horizontal_scroll,
-        serve,
-        wider_than_viewport,
-    )
+from tests.browser_support import (
+    ARTIFACTS,
+    AS_OF,
+    REPO_ROOT,
+    UTC_OFFSET,
+    VIEWPORTS,
+    LocalSite,
+    as_datetime,
+    front_matter,
+    has_no_horizontal_scroll,
+    serve,
+    wider_than_viewport,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -84,18 +65,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSite]:
     result = build_site(REPO_ROOT, AS_OF, tmp_path_factory.mktemp("browser") / "site")
     with serve(result.site_dir) as local:
         yield local
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One headless Debian Chromium for the whole session (never a downloaded one)."""
-    executable = chromium_path()
-    with playwright_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture

@@ -272,3 +272,17 @@ def test_template_override_and_template_errors_name_file_and_line(make_repo: Mak
         '{% extends "base.mjml.j2" %}\n{% block footer %}<mj-sektion></mj-sektion>{% endblock %}\n')
     _, problems = check_all(root, NOW)
     assert "unknown MJML tag <mj-sektion>" in str(problems[0])
+
+
+def test_past_issue_joins_the_web_archive_only_when_all_its_news_is_public(make_repo: MakeRepo) -> None:
+    from tidings.site.engine import build_site
+
+    root = make(make_repo)
+    after_send = build_site(root, datetime(2026, 12, 10, tzinfo=UTC), root / "a").site_dir
+    assert not (after_send / "newsletters").exists()  # it told 'Big release' early: not yet
+    assert "Big release" not in (after_send / "search/search_index.json").read_text()
+    later = build_site(root, datetime(2027, 1, 15, tzinfo=UTC), root / "b").site_dir
+    page = (later / "newsletters/december/index.html").read_text()
+    assert "December news" in page and "Big release" in page and "Hello everyone" in page
+    assert "%%tidings" not in page and "/u/" not in page and "collect.club" not in page
+    assert "newsletters/" in (later / "index.html").read_text()  # in the navigation

@@ -13,6 +13,7 @@ from tidings.content.model import (
     Entry,
     Event,
     Guideline,
+    Newsletter,
     Page,
     Story,
     Survey,
@@ -39,6 +40,7 @@ class PublicView:
     surveys: tuple[Survey, ...]
     pages: tuple[Page, ...]
     guidelines: tuple[Guideline, ...]
+    newsletters: tuple[Newsletter, ...] = ()
 
     @property
     def paths(self) -> frozenset[str]:
@@ -75,4 +77,16 @@ def public_view(community: Community, as_of: datetime) -> PublicView:
         surveys=tuple(sorted(_public(community.surveys, as_of), key=lambda s: s.slug)),
         pages=tuple(sorted(_public(community.pages, as_of), key=_ordered)),
         guidelines=tuple(sorted(_public(community.guidelines, as_of), key=_ordered)),
+        newsletters=tuple(sorted((n for n in community.newsletters
+                                  if newsletter_is_public(community, n, as_of)),
+                                 key=lambda n: (n.send_at, n.slug), reverse=True)),
     )
+
+
+def newsletter_is_public(community: Community, newsletter: Newsletter, at: datetime) -> bool:
+    """A past issue joins the web archive once everything it told early is public too."""
+    if newsletter.send_at > at:
+        return False
+    from tidings.mail.issue import issue_content  # the issue's items, resolved as when sent
+
+    return issue_content(community, newsletter, at).public_on is None
