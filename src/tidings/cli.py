@@ -65,7 +65,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_newsletter(args: argparse.Namespace) -> int:
     if args.action == "render":
         return newsletter_render(args)
-    raise UsageError("usage: newsletter render SLUG [--to EMAIL] [--html FILE] [--eml FILE] [--open]")
+    if args.action in ("send", "due"):
+        from tidings.mail.sending import run_due, run_send
+
+        if args.action == "send":
+            return run_send(args.root, args.slug, concurrency=args.concurrency, rate=args.rate,
+                            dry_run=args.dry_run, to=args.to)
+        return run_due(args.root, concurrency=args.concurrency, rate=args.rate)
+    raise UsageError("usage: newsletter render|send|due …")
 
 
 def newsletter_render(args: argparse.Namespace) -> int:
@@ -92,6 +99,63 @@ def newsletter_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_subscribers(args: argparse.Namespace) -> int:
+    from tidings.store import open_database
+    from tidings.store import subscribers as store
+
+    if not args.action:
+        raise UsageError("usage: subscribers add|remove|list|stats|import|export …")
+    engine = open_database(args.root)
+    if args.action == "add":
+        with engine.begin() as connection:
+            try:
+                existing = store.get(connection, args.email)
+                if existing is not None and existing.state in store.FINAL_STATES:
+                    print(f"{existing.email} is {existing.state}: only they can subscribe again "
+                          "(through the sign-up form).")
+                    return 1
+                subscriber, changed = store.add(
+                    connection, args.email, name=args.name, lang=args.lang, timezone=args.timezone,
+                    tags=args.tags, state="pending" if args.pending else "confirmed", source="cli")
+            except ValueError as exc:
+                print(f"{args.email}: {exc}", file=sys.stderr)
+                return 1
+        verb = "added" if existing is None else ("updated" if changed else "unchanged")
+        print(f"{verb}: {subscriber.email} ({subscriber.state})")
+    elif args.action == "remove":
+        with engine.begin() as connection:
+            found = store.get(connection, args.email)
+            if found is None:
+                print(f"{args.email}: not on the list", file=sys.stderr)
+                return 1
+            store.unsubscribe(connection, found.id, source="cli")
+        print(f"unsubscribed: {found.email}")
+    elif args.action == "list":
+        with engine.connect() as connection:
+            for s in store.iter_subscribers(connection, states=[args.state] if args.state else store.STATES):
+                print("\t".join([s.email, s.state, s.name or "", s.lang or "", s.timezone or "",
+                                 ",".join(s.tags)]))
+    elif args.action == "stats":
+        with engine.connect() as connection:
+            for key, value in store.stats(connection).items():
+                print(f"{key:>14}: {value}")
+    elif args.action == "import":
+        result = store.import_csv(engine, Path(args.file), skip_invalid=args.skip_invalid)
+        for problem in result.skipped:
+            print(f"skipped {problem}", file=sys.stderr)
+        print(f"imported {args.file}: {result.added} added, {result.updated} updated, "
+              f"{result.unchanged} unchanged, {result.kept_out} kept out (unsubscribed or bounced), "
+              f"{len(result.skipped)} skipped")
+    elif args.action == "export":
+        with engine.connect() as connection:
+            if args.file:
+                count = store.export_csv(connection, path=Path(args.file))
+                print(f"exported {count} subscribers to {args.file}", file=sys.stderr)
+            else:
+                store.export_csv(connection, out=sys.stdout)  # type: ignore[arg-type]
+    return 0
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from tidings.scaffold import init
 
@@ -112,6 +176,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "site": (cmd_site, "build the public site as it must look at --as-of (default: now)"),
     "serve": (cmd_serve, "live preview of the site while editing"),
     "newsletter": (cmd_newsletter, "render (and, with a subscriber list, send) newsletter issues"),
+    "subscribers": (cmd_subscribers, "manage the subscriber list: add, remove, list, stats, import, export"),
     "init": (cmd_init, "scaffold a new community repo in DIR"),
     "demo": (cmd_demo, "build the example community's site and show where to look"),
 }
@@ -142,6 +207,33 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--eml", metavar="FILE", help="write the whole message (RFC 5322) here")
     render.add_argument("--open", action="store_true", help="open the HTML in a browser")
     render.add_argument("--at", metavar="T", help="render as if sent at T (default: now)")
+    people = parsers["subscribers"].add_subparsers(dest="action", metavar="ACTION")
+    add = people.add_parser("add", help="add a subscriber (confirmed: you have their consent)")
+    add.add_argument("email", metavar="EMAIL")
+    add.add_argument("--name")
+    add.add_argument("--lang", help="language code, e.g. fi")
+    add.add_argument("--timezone", help="IANA timezone, e.g. Europe/Helsinki")
+    add.add_argument("--tags", help="comma-separated, e.g. translators,finland")
+    add.add_argument("--pending", action="store_true", help="needs double opt-in first")
+    people.add_parser("remove", help="unsubscribe someone").add_argument("email", metavar="EMAIL")
+    listing = people.add_parser("list", help="tab-separated: email, state, name, lang, timezone, tags")
+    listing.add_argument("--state", choices=("pending", "confirmed", "unsubscribed", "bounced", "complained"))
+    people.add_parser("stats", help="counts per state, joins and leaves in the last 30 days")
+    importing = people.add_parser("import", help="import a CSV (columns found by header name)")
+    importing.add_argument("file", metavar="FILE.csv")
+    importing.add_argument("--skip-invalid", action="store_true",
+                           help="import the good rows even if some are bad (default: change nothing)")
+    exporting = people.add_parser("export", help="every subscriber as CSV, to FILE or stdout")
+    exporting.add_argument("file", metavar="FILE", nargs="?")
+    send = letters.add_parser("send", help="send the issue to its audience (resumable, idempotent)")
+    send.add_argument("slug", metavar="SLUG")
+    send.add_argument("--dry-run", action="store_true", help="render every message, send nothing")
+    send.add_argument("--to", metavar="ADDRESS", help="send one test copy to ADDRESS only")
+    due = letters.add_parser("due", help="send every issue whose send_at has passed (for a schedule)")
+    for command in (send, due):
+        command.add_argument("--concurrency", type=int, default=4, metavar="N",
+                             help="SMTP connections used at once (default 4)")
+        command.add_argument("--rate", type=float, metavar="R", help="at most R messages per second")
     parsers["init"].add_argument("dir", metavar="DIR")
     parsers["init"].add_argument("--name", help="the community's name (default: from DIR)")
     parsers["init"].add_argument("--timezone", default="UTC",
@@ -153,8 +245,7 @@ def _print_problems(problems: Sequence[Problem]) -> None:
     for problem in problems:
         print(problem, file=sys.stderr)
     errors = sum(1 for p in problems if p.severity == "error")
-    print(f"{errors} problem(s) found; nothing was changed. Run 'python build.py check' "
-          "after fixing them.", file=sys.stderr)
+    print(f"{errors} problem(s) found; nothing was changed.", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

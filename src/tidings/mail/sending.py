@@ -1,0 +1,80 @@
+"""``newsletter send`` and ``newsletter due``: wire the content, the store and a transport."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tidings.content import load
+from tidings.errors import UsageError
+from tidings.mail.preview import find_newsletter, preview_recipient
+from tidings.mail.send import IssueSender, SendOptions, SendSummary, due_issues, recipient_of
+from tidings.mail.tokens import Signer, load_secret
+from tidings.mail.transport import Transport, transport_from_env
+from tidings.store import open_database
+from tidings.store.subscribers import get
+
+
+def _report(summary: SendSummary) -> int:
+    print(summary.line())
+    for error in summary.errors[:20]:
+        print(f"  {error}", file=sys.stderr)
+    if len(summary.errors) > 20:
+        print(f"  … and {len(summary.errors) - 20} more", file=sys.stderr)
+    return 0 if summary.failed == 0 else 1
+
+
+def run_send(root: Path, slug: str, *, concurrency: int = 4, rate: float | None = None,
+             dry_run: bool = False, to: str | None = None,
+             transport: Transport | None = None) -> int:
+    if concurrency < 1 or (rate is not None and rate <= 0):
+        raise UsageError("--concurrency must be at least 1 and --rate above 0")
+    root = root.resolve()
+    community = load(root)
+    letter = find_newsletter(community, slug)
+    secret, _ = load_secret(root, allow_dev=dry_run or to is not None)
+    signer = Signer(secret)
+    transport = transport or transport_from_env(root)
+    engine = open_database(root)
+    if to is not None:
+        with engine.connect() as connection:
+            known = get(connection, to)
+        recipient = recipient_of(known) if known else preview_recipient(signer, to)
+        sender = IssueSender(engine, community, letter, transport, signer, SendOptions(concurrency=1))
+        data = sender.template_for(recipient).build(recipient, datetime.now(UTC))
+
+        async def one() -> None:
+            await transport.open(1)
+            try:
+                await transport.send(0, sender.envelope_from, to, data)
+            finally:
+                await transport.close()
+
+        asyncio.run(one())
+        print(f"sent a test copy of '{slug}' to {to} through {transport.description}")
+        return 0
+    options = SendOptions(concurrency=concurrency, rate=rate, dry_run=dry_run)
+    print(f"{'dry run: ' if dry_run else ''}sending '{slug}' through {transport.description}",
+          file=sys.stderr)
+    summary = asyncio.run(IssueSender(engine, community, letter, transport, signer, options).run())
+    return _report(summary)
+
+
+def run_due(root: Path, *, concurrency: int = 4, rate: float | None = None,
+            transport: Transport | None = None) -> int:
+    root = root.resolve()
+    community = load(root)
+    engine = open_database(root)
+    due = due_issues(engine, community, datetime.now(UTC))
+    if not due:
+        print("nothing due")
+        return 0
+    signer = Signer(load_secret(root)[0])
+    status = 0
+    for letter in due:
+        sender = IssueSender(engine, community, letter, transport or transport_from_env(root), signer,
+                             SendOptions(concurrency=concurrency, rate=rate))
+        status = max(status, _report(asyncio.run(sender.run())))
+    return status

@@ -1,0 +1,110 @@
+"""Database tables (SQLAlchemy Core) and the migrations that create them, run by themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Aware UTC datetimes on every database (SQLite has no timezone type)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+subscribers = sa.Table(
+    "subscribers", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    # Normalized address used for uniqueness: domain lowercased (email-validator) and casefolded.
+    sa.Column("email_key", sa.String(320), nullable=False, unique=True),
+    sa.Column("name", sa.String(200)),
+    sa.Column("lang", sa.String(35)),
+    sa.Column("timezone", sa.String(64)),
+    sa.Column("tags", sa.Text, nullable=False, server_default=""),  # comma-separated, sorted
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+sa.Index("ix_subscribers_state_id", subscribers.c.state, subscribers.c.id)
+
+consent_events = sa.Table(
+    "consent_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("subscriber_id", sa.Integer, sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("from_state", sa.String(16)),
+    sa.Column("to_state", sa.String(16), nullable=False),
+    sa.Column("source", sa.String(200), nullable=False),  # cli, import:FILE, form:NAME, smtp, …
+    sa.Column("detail", sa.Text),
+)
+sa.Index("ix_consent_events_subscriber", consent_events.c.subscriber_id)
+sa.Index("ix_consent_events_at", consent_events.c.at)
+
+send_runs = sa.Table(
+    "send_runs", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("issue", sa.String(200), nullable=False),
+    sa.Column("host", sa.String(200), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("heartbeat_at", UTCDateTime(), nullable=False),
+    sa.Column("finished_at", UTCDateTime()),
+)
+
+send_log = sa.Table(
+    "send_log", metadata,
+    sa.Column("issue", sa.String(200), primary_key=True),
+    sa.Column("subscriber_id", sa.Integer, sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+              primary_key=True),
+    # sending: claimed by a run; sent; failed (transient, given up for now); bounced (permanent)
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("run_id", sa.String(40), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+sa.Index("ix_send_log_issue_state", send_log.c.issue, send_log.c.state)
+
+issues_done = sa.Table(
+    "issues_done", metadata,
+    sa.Column("issue", sa.String(200), primary_key=True),
+    sa.Column("finished_at", UTCDateTime(), nullable=False),
+    sa.Column("sent", sa.Integer, nullable=False),
+)
+
+schema_version = sa.Table(
+    "tidings_schema", metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("applied_at", UTCDateTime(), nullable=False),
+)
+
+
+def _create(*tables: sa.Table) -> Callable[[sa.Connection], None]:
+    def step(connection: sa.Connection) -> None:
+        for table in tables:
+            table.create(connection, checkfirst=True)
+
+    return step
+
+
+# Each migration runs once, in order, in its own transaction. Append; never edit a released one.
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [
+    _create(subscribers, consent_events, send_runs, send_log, issues_done),
+]

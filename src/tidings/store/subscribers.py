@@ -1,0 +1,329 @@
+"""The subscriber list: states, consent history, CSV import and export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+
+from tidings.errors import ContentError, Problem, UsageError
+from tidings.store import now
+from tidings.store.schema import consent_events, subscribers
+
+STATES = ("pending", "confirmed", "unsubscribed", "bounced", "complained")
+# People who said no (or whose address is dead) are never re-subscribed by an import or a form.
+FINAL_STATES = ("unsubscribed", "bounced", "complained")
+
+HEADER_ALIASES = {
+    "email": ("email", "e-mail", "email address", "e-mail address", "mail", "address", "sähköposti"),
+    "name": ("name", "full name", "display name", "nimi", "member"),
+    "first_name": ("first name", "firstname", "given name"),
+    "last_name": ("last name", "lastname", "surname", "family name"),
+    "lang": ("lang", "language", "locale", "kieli"),
+    "timezone": ("timezone", "time zone", "tz"),
+    "tags": ("tags", "groups", "segments", "lists"),
+}
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    id: int
+    email: str
+    name: str | None
+    lang: str | None
+    timezone: str | None
+    tags: tuple[str, ...]
+    state: str
+    created_at: datetime
+
+
+def normalize_email(address: str) -> tuple[str, str]:
+    """(normalized address, uniqueness key); ValueError with the reason if it is not valid."""
+    try:
+        valid = validate_email(address.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
+    return valid.normalized, valid.normalized.casefold()
+
+
+def _tags(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = re.split(r"[,;|]", value) if isinstance(value, str) else list(value)
+    return tuple(sorted({t.strip().lower() for t in items if t.strip()}))
+
+
+def _row(row: sa.Row[tuple[object, ...]]) -> Subscriber:
+    m = row._mapping
+    return Subscriber(
+        id=int(m["id"]), email=str(m["email"]), name=m["name"], lang=m["lang"], timezone=m["timezone"],
+        tags=_tags(str(m["tags"] or "")), state=str(m["state"]), created_at=m["created_at"],
+    )
+
+
+def record_state(connection: sa.Connection, subscriber_id: int, from_state: str | None, to_state: str,
+                 source: str, detail: str | None = None, at: datetime | None = None) -> None:
+    """Change a subscriber's state and keep the consent record of when, how and from where."""
+    moment = at or now()
+    connection.execute(subscribers.update().where(subscribers.c.id == subscriber_id)
+                       .values(state=to_state, updated_at=moment))
+    connection.execute(consent_events.insert().values(
+        subscriber_id=subscriber_id, at=moment, from_state=from_state, to_state=to_state,
+        source=source, detail=detail))
+
+
+def get(connection: sa.Connection, email: str) -> Subscriber | None:
+    try:
+        _, key = normalize_email(email)
+    except ValueError:
+        return None
+    row = connection.execute(sa.select(subscribers).where(subscribers.c.email_key == key)).first()
+    return _row(row) if row else None
+
+
+def get_by_id(connection: sa.Connection, subscriber_id: int) -> Subscriber | None:
+    row = connection.execute(sa.select(subscribers).where(subscribers.c.id == subscriber_id)).first()
+    return _row(row) if row else None
+
+
+def validate_profile(lang: str | None, timezone: str | None) -> None:
+    if lang is not None and not re.fullmatch(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*", lang):
+        raise ValueError(f"'{lang}' is not a language code such as en, fi or pt-BR")
+    if timezone:
+        try:
+            ZoneInfo(timezone)
+        except (ValueError, KeyError):
+            raise ValueError(f"'{timezone}' is not an IANA timezone such as Europe/Helsinki") from None
+
+
+def add(connection: sa.Connection, email: str, *, name: str | None = None, lang: str | None = None,
+        timezone: str | None = None, tags: Iterable[str] | str | None = None,
+        state: str = "confirmed", source: str = "cli") -> tuple[Subscriber, bool]:
+    """Add (or update) one subscriber; return it and whether anything changed.
+
+    Someone who unsubscribed, bounced or complained keeps that state: only they can undo it
+    (through a new double opt-in), never an admin command or an import.
+    """
+    address, key = normalize_email(email)
+    validate_profile(lang, timezone)
+    moment = now()
+    existing = connection.execute(sa.select(subscribers).where(subscribers.c.email_key == key)).first()
+    new_tags = _tags(tags)
+    if existing is None:
+        result = connection.execute(subscribers.insert().values(
+            email=address, email_key=key, name=name, lang=lang, timezone=timezone,
+            tags=",".join(new_tags), state=state, created_at=moment, updated_at=moment))
+        subscriber_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        connection.execute(consent_events.insert().values(
+            subscriber_id=subscriber_id, at=moment, from_state=None, to_state=state, source=source))
+        created = get_by_id(connection, subscriber_id)
+        assert created is not None
+        return created, True
+    current = _row(existing)
+    merged_tags = tuple(sorted(set(current.tags) | set(new_tags)))
+    changes = {k: v for k, v in {"name": name, "lang": lang, "timezone": timezone}.items()
+               if v is not None and getattr(current, k) != v}
+    if merged_tags != current.tags:
+        changes["tags"] = ",".join(merged_tags)
+    if changes:
+        connection.execute(subscribers.update().where(subscribers.c.id == current.id)
+                           .values(updated_at=moment, **changes))
+    changed = bool(changes)
+    if current.state == "pending" and state == "confirmed":
+        record_state(connection, current.id, "pending", "confirmed", source, at=moment)
+        changed = True
+    updated = get_by_id(connection, current.id)
+    assert updated is not None
+    return updated, changed
+
+
+def unsubscribe(connection: sa.Connection, subscriber_id: int, source: str,
+                detail: str | None = None, to_state: str = "unsubscribed") -> bool:
+    """Mark someone unsubscribed (or bounced/complained); False if they already were."""
+    current = get_by_id(connection, subscriber_id)
+    if current is None or current.state in FINAL_STATES:
+        return False
+    record_state(connection, subscriber_id, current.state, to_state, source, detail)
+    return True
+
+
+def iter_subscribers(connection: sa.Connection, *, states: Iterable[str] = STATES,
+                     batch: int = 500) -> Iterator[Subscriber]:
+    """Every subscriber in id order, read in batches (memory does not grow with the list)."""
+    last = 0
+    wanted = list(states)
+    while True:
+        rows = connection.execute(
+            sa.select(subscribers).where(subscribers.c.id > last, subscribers.c.state.in_(wanted))
+            .order_by(subscribers.c.id).limit(batch)).all()
+        if not rows:
+            return
+        for row in rows:
+            yield _row(row)
+        last = int(rows[-1]._mapping["id"])
+
+
+def stats(connection: sa.Connection, days: int = 30) -> dict[str, int]:
+    """Counts per state, and joins and leaves over the last ``days`` days."""
+    counts = {state: 0 for state in STATES}
+    for state, count in connection.execute(
+            sa.select(subscribers.c.state, sa.func.count()).group_by(subscribers.c.state)):
+        counts[str(state)] = int(count)
+    since = now() - timedelta(days=days)
+    for key, states in (("joined", ("confirmed",)), ("left", FINAL_STATES)):
+        counts[f"{key}_{days}d"] = int(connection.execute(
+            sa.select(sa.func.count()).select_from(consent_events)
+            .where(consent_events.c.at >= since, consent_events.c.to_state.in_(states))).scalar() or 0)
+    return counts
+
+
+# -- CSV ---------------------------------------------------------------------------------------
+
+@dataclass
+class ImportRow:
+    line: int
+    email: str
+    key: str
+    name: str | None = None
+    lang: str | None = None
+    timezone: str | None = None
+    tags: set[str] = field(default_factory=set)
+
+
+@dataclass
+class ImportResult:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    kept_out: int = 0  # unsubscribed, bounced or complained: never re-subscribed
+    skipped: list[Problem] = field(default_factory=list)
+
+
+def _map_header(header: list[str], path: str) -> dict[str, int]:
+    mapping: dict[str, int] = {}
+    for index, title in enumerate(header):
+        normalized = re.sub(r"[\s_]+", " ", title.strip().lower().lstrip("\ufeff"))
+        for column, aliases in HEADER_ALIASES.items():
+            if normalized in aliases and column not in mapping:
+                mapping[column] = index
+    if "email" not in mapping:
+        raise ContentError([Problem(path, 1, "no email column: name one of "
+                                             + ", ".join(repr(a) for a in HEADER_ALIASES["email"][:4]))])
+    return mapping
+
+
+def parse_csv(text: str, path: str) -> tuple[list[ImportRow], list[Problem]]:
+    """Rows of a subscriber CSV, merged by address, and a problem for every bad row."""
+    sample = text[:4096]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ContentError([Problem(path, 1, "the file is empty")]) from None
+    columns = _map_header(header, path)
+    rows: dict[str, ImportRow] = {}
+    problems: list[Problem] = []
+
+    def cell(record: list[str], column: str) -> str | None:
+        index = columns.get(column)
+        value = record[index].strip() if index is not None and index < len(record) else ""
+        return value or None
+
+    for record in reader:
+        line = reader.line_num
+        if not any(field.strip() for field in record):
+            continue
+        raw = cell(record, "email") or ""
+        try:
+            address, key = normalize_email(raw)
+        except ValueError as exc:
+            problems.append(Problem(path, line, f"'{raw}' is not a valid address: {exc}", "email"))
+            continue
+        name = cell(record, "name") or " ".join(
+            filter(None, [cell(record, "first_name"), cell(record, "last_name")])) or None
+        lang, zone = cell(record, "lang"), cell(record, "timezone")
+        try:
+            validate_profile(lang, zone)
+        except ValueError as exc:
+            column = "lang" if lang and f"'{lang}'" in str(exc) else "timezone"
+            problems.append(Problem(path, line, str(exc), column))
+            continue
+        row = rows.get(key)
+        if row is None:
+            rows[key] = ImportRow(line, address, key, name, lang, zone, set(_tags(cell(record, "tags"))))
+        else:  # the same person twice: merge, first non-empty value wins
+            row.name = row.name or name
+            row.lang = row.lang or lang
+            row.timezone = row.timezone or zone
+            row.tags |= set(_tags(cell(record, "tags")))
+    return list(rows.values()), problems
+
+
+def import_csv(engine: sa.Engine, path: Path, *, skip_invalid: bool = False,
+               source: str | None = None) -> ImportResult:
+    """Import a CSV in one transaction: any bad row changes nothing unless ``skip_invalid``."""
+    shown = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ContentError([Problem(shown, 1, "not UTF-8 text: export the file as CSV UTF-8")]) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    rows, problems = parse_csv(text, shown)
+    if problems and not skip_invalid:
+        raise ContentError(problems)
+    result = ImportResult(skipped=problems)
+    with engine.begin() as connection:
+        for row in rows:
+            existing = get(connection, row.email)
+            if existing is not None and existing.state in FINAL_STATES:
+                result.kept_out += 1
+                continue
+            _, changed = add(connection, row.email, name=row.name, lang=row.lang, timezone=row.timezone,
+                             tags=row.tags, source=source or f"import:{shown}")
+            if existing is None:
+                result.added += 1
+            elif changed:
+                result.updated += 1
+            else:
+                result.unchanged += 1
+    return result
+
+
+EXPORT_COLUMNS = ("email", "name", "lang", "timezone", "tags", "state", "created_at")
+
+
+def export_csv(connection: sa.Connection, out: io.TextIOBase | None = None,
+               path: Path | None = None) -> int:
+    """Write every subscriber as CSV to ``path`` (atomically) or ``out``; return the count."""
+    def write(stream: io.TextIOBase) -> int:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(EXPORT_COLUMNS)
+        count = 0
+        for s in iter_subscribers(connection):
+            writer.writerow([s.email, s.name or "", s.lang or "", s.timezone or "", ",".join(s.tags),
+                             s.state, s.created_at.isoformat()])
+            count += 1
+        return count
+
+    if path is None:
+        assert out is not None
+        return write(out)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with tmp.open("w", encoding="utf-8", newline="") as stream:
+        count = write(stream)
+    os.replace(tmp, path)
+    return count
