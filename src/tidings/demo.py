@@ -1,17 +1,35 @@
-"""``demo``: on a fresh clone, build the example community's site and say where to look."""
+"""``demo``: on a fresh clone, build the example site and send the sample issue over real SMTP."""
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tidings.content import load
 from tidings.embargo import public_view
+from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
+from tidings.mail.send import IssueSender, SendOptions
+from tidings.mail.tokens import Signer, load_secret
+from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.site.engine import build_site
+from tidings.store import open_database
+from tidings.store.subscribers import add
+
+# Fictional members on example.org: a Finnish, a Greek, a Taiwanese, a Brazilian, a German one.
+DEMO_MEMBERS = (
+    ("aino.demo@example.org", "Aino Demo", "fi", "Europe/Helsinki", "staff"),
+    ("eleni.demo@example.org", "Ελένη Demo", "el", "Europe/Athens", "translators"),
+    ("yuchen.demo@example.org", "林宇辰 Demo", "zh-TW", "Asia/Taipei", "mappers"),
+    ("mariana.demo@example.org", "Mariana Demo", "pt-BR", "America/Sao_Paulo", "plugins"),
+    ("jorg.demo@example.org", "Jörg Demo", "de", "Europe/Berlin", ""),
+    ("sam.demo@example.org", "Sam Demo", None, None, ""),
+)
 
 
 def run_demo(root: Path) -> int:
-    """Check the example community, build its site, and print what to open next."""
+    """Check the example community, build its site, send its newsletter to a local catcher."""
     root = root.resolve()
     now = datetime.now(UTC).replace(microsecond=0)
     community = load(root)
@@ -23,11 +41,37 @@ def run_demo(root: Path) -> int:
     print(f"  built the public site as of {now.isoformat()} ({result.pages} pages)")
     for item in embargoed:
         print(f"  embargoed until {item.date.isoformat()}: '{item.title}' (not on the site yet)")
+
+    caught = root / ".tidings" / "demo" / "caught"
+    if community.newsletters:
+        letter = max(community.newsletters, key=lambda n: n.send_at)
+        demo_state = root / ".tidings" / "demo"
+        shutil.rmtree(demo_state, ignore_errors=True)
+        demo_state.mkdir(parents=True)
+        # The demo's own list: it never touches the community's real subscribers.
+        engine = open_database(url=f"sqlite:///{demo_state / 'demo.sqlite'}")
+        with engine.begin() as connection:
+            for email, name, lang, zone, tags in DEMO_MEMBERS:
+                add(connection, email, name=name, lang=lang, timezone=zone, tags=tags, source="demo")
+        handler = CatchingHandler(caught)
+        with LocalSMTPServer(handler) as server:
+            transport = SMTPTransport(parse_smtp_url(server.url))
+            signer = Signer(load_secret(root, allow_dev=True)[0])
+            sender = IssueSender(engine, community, letter, transport, signer, SendOptions(concurrency=2))
+            summary = asyncio.run(sender.run())
+        print(f"  sent '{letter.subject}' to {summary.sent} demo subscribers through a local SMTP "
+              f"server on 127.0.0.1:{server.port}")
+        early = [i.entry.title for i in sender.renderer.content.early_access]
+        if early:
+            print(f"  early access in that issue: {', '.join(early)}")
     print()
     print(f"  site:     {result.site_dir / 'index.html'}")
     print(f"  calendar: {result.site_dir / 'events.ics'}")
     print(f"  feeds:    {result.site_dir / 'feed.xml'}, {result.site_dir / 'atom.xml'}")
+    if community.newsletters:
+        print(f"  mail:     {caught / 'new'}  (one .eml-style file per message, open with any mail app)")
     print()
-    print("  Browse it with live reload:  python build.py serve   (then open http://127.0.0.1:8000/)")
-    print("  or serve the built files:     python -m http.server -d site 8000 --bind 127.0.0.1")
+    print("  Browse the site with live reload:  python build.py serve   (then open http://127.0.0.1:8000/)")
+    if community.newsletters:
+        print(f"  See one message as a subscriber:   python build.py newsletter render {letter.slug} --open")
     return 0

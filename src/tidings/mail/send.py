@@ -37,7 +37,7 @@ from tidings.store.subscribers import Subscriber, iter_subscribers, record_state
 
 log = logging.getLogger("tidings.send")
 LEASE = timedelta(seconds=120)  # a run silent for this long is considered dead
-FLUSH_EVERY = 0.25  # seconds between send-log commits (bounds the duplicates after a crash)
+FLUSH_EVERY = 0.05  # seconds between send-log commits: bounds the duplicates after a crash
 CLAIM_BATCH = 200
 
 
