@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,9 @@ def send(root: Path, engine: sa.Engine, server: LocalSMTPServer,
     community = load(root)
     transport = SMTPTransport(parse_smtp_url(server.url))
     sender = IssueSender(engine, community, community.newsletters[0], transport, Signer(SECRET), options)
-    return asyncio.run(sender.run())
+    # A thread of its own: Playwright's sync API may hold this thread's event loop (browser tests).
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, sender.run()).result()
 
 
 def test_everyone_in_the_audience_gets_the_issue_exactly_once(make_repo: MakeRepo) -> None:

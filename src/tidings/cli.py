@@ -156,6 +156,39 @@ def cmd_subscribers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_collect(args: argparse.Namespace) -> int:
+    from tidings.collector.server import serve
+
+    print(f"collector for {args.root.resolve()} on http://{args.host}:{args.port}/ (Ctrl+C to stop)",
+          file=sys.stderr)
+    serve(args.root, args.host, args.port, args.workers)
+    return 0
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from tidings.content import load
+    from tidings.feedback import export_feedback, import_feedback
+
+    community = load(args.root, history=False)
+    if args.action == "export":
+        from tidings.store import open_database
+
+        changed = export_feedback(open_database(args.root), community)
+        for survey, rows in changed.items():
+            print(f"feedback/{survey}.csv: {rows} answers")
+        if not changed:
+            print("feedback/ is up to date")
+        return 0
+    if args.action == "import":
+        from tidings.mail.tokens import Signer, load_secret
+
+        signer = Signer(load_secret(args.root, allow_dev=True)[0])
+        count = import_feedback(args.root.resolve(), community, Path(args.file), args.survey, signer)
+        print(f"feedback/{args.survey}.csv: {count} answers imported from {args.file}")
+        return 0
+    raise UsageError("usage: feedback export | feedback import FILE --survey ID")
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from tidings.scaffold import init
 
@@ -177,6 +210,8 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "serve": (cmd_serve, "live preview of the site while editing"),
     "newsletter": (cmd_newsletter, "render (and, with a subscriber list, send) newsletter issues"),
     "subscribers": (cmd_subscribers, "manage the subscriber list: add, remove, list, stats, import, export"),
+    "collect": (cmd_collect, "run the collector web service (sign-ups, unsubscribes, survey answers)"),
+    "feedback": (cmd_feedback, "survey answers into feedback/ (export from the collector, import a CSV)"),
     "init": (cmd_init, "scaffold a new community repo in DIR"),
     "demo": (cmd_demo, "build the example community's site and show where to look"),
 }
@@ -234,6 +269,14 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--concurrency", type=int, default=4, metavar="N",
                              help="SMTP connections used at once (default 4)")
         command.add_argument("--rate", type=float, metavar="R", help="at most R messages per second")
+    parsers["collect"].add_argument("--host", default="127.0.0.1")
+    parsers["collect"].add_argument("--port", type=int, default=8080)
+    parsers["collect"].add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    answers = parsers["feedback"].add_subparsers(dest="action", metavar="ACTION")
+    answers.add_parser("export", help="write feedback/<survey>.csv from the collector's database")
+    importing_answers = answers.add_parser("import", help="a CSV from another form tool into feedback/")
+    importing_answers.add_argument("file", metavar="FILE")
+    importing_answers.add_argument("--survey", required=True, metavar="ID")
     parsers["init"].add_argument("dir", metavar="DIR")
     parsers["init"].add_argument("--name", help="the community's name (default: from DIR)")
     parsers["init"].add_argument("--timezone", default="UTC",

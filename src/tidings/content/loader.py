@@ -15,6 +15,7 @@ from dateutil.rrule import rrulestr
 
 from tidings.config import Config
 from tidings.content import model, schema
+from tidings.content.feedback import FeedbackRow, parse_feedback
 from tidings.content.rules import markdown_lines, parse_rules, rule_headings, rule_history
 from tidings.content.source import SourceFile, parse_source
 from tidings.dates import parse_when
@@ -125,6 +126,7 @@ def _build_survey(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> mo
         path=src.path, slug=v["id"], title=v["title"], body=src.body, body_line=src.body_line,
         lang=v.get("lang"), id=v["id"], questions=v["questions"], opens=v.get("opens"),
         closes=v.get("closes"), allow_comment=v.get("allow_comment", False),
+        publish_comments=v.get("publish_comments", False),
     )
 
 
@@ -234,11 +236,45 @@ def load_community(
         guidelines=tuple(entries["guideline"]),  # type: ignore[arg-type]
         newsletters=tuple(entries["newsletter"]),  # type: ignore[arg-type]
     )
+    feedback, found = load_feedback(root, community)
+    problems.extend(found)
+    community = dataclasses.replace(community, feedback=feedback)
     problems.extend(check_duplicates(community))
     problems.extend(check_links(community, root))
     problems.extend(check_guidelines(community, root, history=history))
     problems.extend(check_newsletters(community, root))
     return community, problems
+
+
+def load_feedback(root: Path, community: model.Community
+                  ) -> tuple[dict[str, tuple[FeedbackRow, ...]], list[Problem]]:
+    """``feedback/*.csv``: each file named after a survey, each answer one of its options."""
+    folder = root / "feedback"
+    found: dict[str, tuple[FeedbackRow, ...]] = {}
+    problems: list[Problem] = []
+    surveys = {s.id: s for s in community.surveys}
+    for file in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
+        path = file.relative_to(root).as_posix()
+        survey = surveys.get(file.stem)
+        if survey is None:
+            problems.append(Problem(path, 1,
+                                    f"no survey '{file.stem}' in content/surveys/ for this file"))
+            continue
+        rows, bad = parse_feedback(file.read_text(encoding="utf-8"), path)
+        problems.extend(bad)
+        options = {q.id: q.options for q in survey.questions}
+        good = []
+        for line, row in rows:
+            if row.question not in options:
+                problems.append(Problem(path, line,
+                                        f"question '{row.question}' is not in survey '{survey.id}'"))
+            elif row.answer not in options[row.question]:
+                problems.append(Problem(path, line,
+                                        f"'{row.answer}' is not an option of question '{row.question}'"))
+            else:
+                good.append(row)
+        found[survey.id] = tuple(good)
+    return found, problems
 
 
 def check_duplicates(community: model.Community) -> list[Problem]:

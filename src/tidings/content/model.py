@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from tidings.config import Config
+    from tidings.content.feedback import FeedbackRow
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,6 +117,7 @@ class Survey(Entry):
     opens: datetime | None = None
     closes: datetime | None = None
     allow_comment: bool = False
+    publish_comments: bool = False
 
     @property
     def public_from(self) -> datetime | None:
@@ -190,6 +192,8 @@ class Community:
     pages: tuple[Page, ...] = ()
     guidelines: tuple[Guideline, ...] = ()
     newsletters: tuple[Newsletter, ...] = ()
+    # Answers per survey id, from feedback/<survey>.csv.
+    feedback: Mapping[str, tuple[FeedbackRow, ...]] = field(default_factory=dict)
 
     def entries(self) -> tuple[Entry, ...]:
         """Every item of every kind, in a stable order."""

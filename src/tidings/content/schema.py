@@ -260,7 +260,7 @@ EVENT: Spec = {
 SURVEY: Spec = {
     "id": (slug_id, True), "title": (text, True), "questions": (questions, True),
     "opens": (when, False), "closes": (when, False), "allow_comment": (boolean, False),
-    "lang": (lang, False),
+    "publish_comments": (boolean, False), "lang": (lang, False),
 }
 PAGE: Spec = {
     "title": (text, False), "description": (text, False), "date": (when, False),

@@ -89,6 +89,26 @@ issues_done = sa.Table(
     sa.Column("sent", sa.Integer, nullable=False),
 )
 
+answers = sa.Table(
+    "answers", metadata,
+    sa.Column("survey", sa.String(200), primary_key=True),
+    sa.Column("question", sa.String(200), primary_key=True),
+    # A per-survey pseudonym (keyed digest of the subscriber): answers never hold an address.
+    sa.Column("respondent", sa.String(64), primary_key=True),
+    sa.Column("option", sa.Integer, nullable=False),
+    sa.Column("comment", sa.Text),
+    sa.Column("issue", sa.String(200)),
+    sa.Column("answered_at", UTCDateTime(), nullable=False),
+)
+
+signup_attempts = sa.Table(
+    "signup_attempts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("client", sa.String(64), nullable=False),  # keyed digest of the IP address
+    sa.Column("at", UTCDateTime(), nullable=False),
+)
+sa.Index("ix_signup_attempts_client_at", signup_attempts.c.client, signup_attempts.c.at)
+
 schema_version = sa.Table(
     "tidings_schema", metadata,
     sa.Column("version", sa.Integer, primary_key=True),
@@ -107,4 +127,5 @@ def _create(*tables: sa.Table) -> Callable[[sa.Connection], None]:
 # Each migration runs once, in order, in its own transaction. Append; never edit a released one.
 MIGRATIONS: list[Callable[[sa.Connection], None]] = [
     _create(subscribers, consent_events, send_runs, send_log, issues_done),
+    _create(answers, signup_attempts),
 ]
