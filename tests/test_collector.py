@@ -48,9 +48,9 @@ Tell us.
 @pytest.fixture
 def club(make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, str, int]]:
     monkeypatch.setenv("TIDINGS_SECRET", SECRET)
+    old = SURVEY.format(closes="2020-01-01").replace("id: pulse", "id: old")
     root = make_repo({"content/surveys/pulse.md": SURVEY.format(closes="2099-01-01"),
-                      "content/surveys/old.md": SURVEY.format(closes="2020-01-01").replace("id: pulse", "id: old")},
-                     pyproject=PYPROJECT)
+                      "content/surveys/old.md": old}, pyproject=PYPROJECT)
     engine = open_database(root)
     with engine.begin() as connection:
         member, _ = add(connection, "ann@example.org", name="Ann")
@@ -173,7 +173,8 @@ def test_comments_are_stored_as_text_and_escaped_when_shown(club: tuple[Path, st
     link = f"{url}/s/{token('survey', str(member), 'december', 'pulse')}"
     evil = '<script>alert("x")</script> & <b>bold</b>'
     page = httpx.get(link + "?q=happy&a=0").text
-    assert httpx.post(link, data={"csrf": form_csrf(page), "q:happy": "0", "comment": evil}).status_code == 200
+    answer = {"csrf": form_csrf(page), "q:happy": "0", "comment": evil}
+    assert httpx.post(link, data=answer).status_code == 200
     with open_database(root).connect() as connection:
         assert connection.execute(sa.select(answers.c.comment)).scalar() == evil
 
