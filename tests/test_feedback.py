@@ -46,9 +46,9 @@ def make(make_repo: MakeRepo) -> Path:
 def record(root: Path, rows: list[tuple[str, str, int, str | None, datetime]]) -> None:
     with open_database(root).begin() as connection:
         for respondent, question, option, comment, at in rows:
-            connection.execute(answers.insert().values(survey="pulse", question=question, respondent=respondent,
-                                                       option=option, comment=comment, issue="december",
-                                                       answered_at=at))
+            connection.execute(answers.insert().values(
+                survey="pulse", question=question, respondent=respondent, option=option,
+                comment=comment, issue="december", answered_at=at))
 
 
 DAY = datetime(2026, 11, 20, 12, tzinfo=UTC)

@@ -83,7 +83,8 @@ def message_for(root: Path, address: str) -> email.message.EmailMessage:
 
 def links(message: email.message.EmailMessage, url: str) -> list[str]:
     html = message.get_body(("html",)).get_content()
-    return sorted({link.replace("&amp;", "&") for link in re.findall(rf'href="({re.escape(url)}/[^"]+)"', html)})
+    found = re.findall(rf'href="({re.escape(url)}/[^"]+)"', html)
+    return sorted({link.replace("&amp;", "&") for link in found})
 
 
 def state(root: Path) -> tuple[object, ...]:
