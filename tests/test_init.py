@@ -55,3 +55,16 @@ def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "is not empty" in done.stderr and "Traceback" not in done.stderr
     assert (tmp_path / "x" / "notes.txt").read_text() == "mine"
+
+
+def test_scaffold_schedules_sending_and_brings_feedback_home(tmp_path: Path) -> None:
+    init(tmp_path / "c", name="C", today=date(2026, 11, 23))
+    send = yaml.safe_load((tmp_path / "c/.github/workflows/send.yml").read_text())
+    assert send[True]["schedule"][0]["cron"] == "*/15 * * * *"
+    assert send["jobs"]["due"]["steps"][-1]["run"] == "python build.py newsletter due"
+    feedback = yaml.safe_load((tmp_path / "c/.github/workflows/feedback.yml").read_text())
+    assert "schedule" in feedback[True]
+    runs = [step.get("run", "") for step in feedback["jobs"]["export"]["steps"]]
+    assert "python build.py feedback export" in runs
+    assert any("git add feedback/" in run and "git push" in run for run in runs)
+    assert feedback["permissions"] == {"contents": "write"}

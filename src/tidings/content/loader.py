@@ -34,7 +34,7 @@ KIND_DIRS: tuple[tuple[str, str], ...] = (
 # Page slugs that would collide with the sections tidings generates.
 RESERVED_PAGE_SLUGS = {
     "index", "announcements", "stories", "events", "guidelines", "surveys", "newsletters",
-    "assets", "search", "tags", "feed", "atom", "404",
+    "assets", "search", "tags", "feed", "atom", "404", "subscribe",
 }
 LINK_RE = re.compile(r"!?\[(?P<text>[^\]]*)\]\(\s*<?(?P<target>[^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 CODE_SPAN_RE = re.compile(r"`+[^`]*`+")
