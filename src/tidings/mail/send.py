@@ -17,7 +17,7 @@ import socket
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -32,7 +32,7 @@ from tidings.mail.render import IssueRenderer
 from tidings.mail.tokens import Signer
 from tidings.mail.transport import DeliveryError, Transport
 from tidings.store import now
-from tidings.store.schema import issues_done, send_log, send_runs, subscribers
+from tidings.store.schema import consent_events, issues_done, send_log, send_runs, subscribers
 from tidings.store.subscribers import Subscriber, iter_subscribers, record_state
 
 log = logging.getLogger("tidings.send")
@@ -235,22 +235,40 @@ class IssueSender:
             rows = connection.execute(sa.select(send_log.c.subscriber_id, send_log.c.state,
                                                 send_log.c.run_id).where(
                 send_log.c.issue == issue, send_log.c.subscriber_id.in_(ids))).all()
-        mine = {r.subscriber_id for r in rows if r.state == "sending" and r.run_id == self.run_id}
+            # Whoever left since the audience was read is not claimed for sending.
+            left = set(connection.execute(sa.select(subscribers.c.id).where(
+                subscribers.c.id.in_(ids), subscribers.c.state != "confirmed")).scalars())
+            if left:
+                connection.execute(send_log.update().where(
+                    send_log.c.issue == issue, send_log.c.subscriber_id.in_(left),
+                    send_log.c.run_id == self.run_id, send_log.c.state == "sending").values(
+                    state="skipped", last_error="unsubscribed during the send", updated_at=moment))
+        self.summary.skipped += len(left)
+        mine = {r.subscriber_id for r in rows
+                if r.state == "sending" and r.run_id == self.run_id and r.subscriber_id not in left}
         self.summary.already += sum(1 for r in rows if r.state in ("sent", "bounced", "skipped"))
         return [s for s in batch if s.id in mine]
 
-    def still_confirmed(self, subscriber_id: int) -> bool:
-        """Read right before each message, so an unsubscribe takes effect mid-send."""
+    def consent_mark(self) -> int:
         with self.engine.connect() as connection:
-            state = connection.execute(sa.select(subscribers.c.state).where(
-                subscribers.c.id == subscriber_id)).scalar()
-        return state == "confirmed"
+            return int(connection.execute(sa.select(sa.func.max(consent_events.c.id))).scalar() or 0)
 
-    def flush(self) -> None:
-        if not self.results and not self.bounces:
-            return
+    def poll_departures(self, mark: int) -> tuple[int, set[int]]:
+        """Who unsubscribed (or bounced, or complained) since ``mark``: one indexed query."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(sa.select(consent_events.c.id, consent_events.c.subscriber_id).where(
+                consent_events.c.id > mark, consent_events.c.to_state != "confirmed")).all()
+        return max((r.id for r in rows), default=mark), {r.subscriber_id for r in rows}
+
+    def take_results(self) -> tuple[list[tuple[int, str, int, str | None]], list[tuple[int, str]]]:
+        """Hand the pending results over (on the event loop thread, so none is lost)."""
         results, self.results = self.results, []
         bounces, self.bounces = self.bounces, []
+        return results, bounces
+
+    def flush(self, results: list[tuple[int, str, int, str | None]],
+              bounces: list[tuple[int, str]]) -> None:
+        """Commit results to the send log (called in a thread: a commit waits for the disk)."""
         moment = self.clock()
         with self.engine.begin() as connection:
             if results:
@@ -309,13 +327,22 @@ class IssueSender:
         if not options.dry_run:
             self.start_run()
         progress = Progress(self.summary.audience, f"sending {self.letter.slug}")
-        queue: asyncio.Queue[tuple[int, str, bytes] | None] = asyncio.Queue(maxsize=options.concurrency * 4)
+        # Bounded: memory stays flat whatever the audience (a few dozen built messages at most).
+        queue: asyncio.Queue[tuple[int, str, bytes] | None] = asyncio.Queue(
+            maxsize=max(32, options.concurrency * 4))
         limiter = RateLimiter(options.rate)
+        departed: set[int] = set()
+        mark = await asyncio.to_thread(self.consent_mark)
         await self.transport.open(options.concurrency)
 
         async def worker(index: int) -> None:
             while (item := await queue.get()) is not None:
                 sid, address, data = item
+                if sid in departed:  # unsubscribed since the batch was claimed
+                    self.results.append((sid, "skipped", 0, "unsubscribed during the send"))
+                    self.summary.skipped += 1
+                    progress.advance()
+                    continue
                 state, attempts, error = await self.deliver(index, address, data, limiter)
                 self.results.append((sid, state, attempts, error))
                 if state == "sent":
@@ -329,21 +356,19 @@ class IssueSender:
                 progress.advance()
 
         async def flusher() -> None:
+            nonlocal mark
             while True:
                 await asyncio.sleep(FLUSH_EVERY)
-                self.flush()
+                # Unsubscribes recorded by the collector reach the workers within FLUSH_EVERY.
+                mark, gone = await asyncio.to_thread(self.poll_departures, mark)
+                departed.update(gone)
+                await asyncio.to_thread(self.flush, *self.take_results())
 
         workers = [asyncio.create_task(worker(i)) for i in range(options.concurrency)]
         flushing = asyncio.create_task(flusher()) if not options.dry_run else None
         try:
-            for batch in self.audience():
-                claimed = batch if options.dry_run else self.claim(batch)
+            async for claimed in self.claimed_batches():
                 for subscriber in claimed:
-                    if not options.dry_run and not self.still_confirmed(subscriber.id):
-                        self.results.append((subscriber.id, "skipped", 0, "unsubscribed during the send"))
-                        self.summary.skipped += 1
-                        progress.advance()
-                        continue
                     recipient = recipient_of(subscriber)
                     data = self.template_for(recipient).build(recipient, self.clock())
                     if options.dry_run:
@@ -362,10 +387,25 @@ class IssueSender:
             await self.transport.close()
             progress.close()
             if not options.dry_run:
-                self.flush()
+                self.flush(*self.take_results())
                 self.finish()
         self.summary.elapsed = time.monotonic() - started
         return self.summary
+
+    async def claimed_batches(self) -> AsyncIterator[list[Subscriber]]:
+        """Audience batches, claimed one batch ahead so a commit never leaves the workers idle."""
+        if self.options.dry_run:
+            for batch in self.audience():
+                yield batch
+            return
+        pending: asyncio.Task[list[Subscriber]] | None = None
+        for batch in self.audience():
+            claiming = asyncio.create_task(asyncio.to_thread(self.claim, batch))
+            if pending is not None:
+                yield await pending
+            pending = claiming
+        if pending is not None:
+            yield await pending
 
     async def deliver(self, worker: int, address: str, data: bytes,
                       limiter: RateLimiter) -> tuple[str, int, str | None]:
