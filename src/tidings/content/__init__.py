@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tidings.config import Config, load_config
-from tidings.content.loader import load_community
+from tidings.content.loader import EntryCache, load_community
 from tidings.content.model import (
     Announcement,
     Community,
@@ -26,13 +26,17 @@ __all__ = [
 ]
 
 
-def check(root: Path, *, history: bool = True) -> tuple[Community | None, list[Problem]]:
-    """Every problem in the repo at ``root`` (config included), and the model if config loads."""
+def check(root: Path, *, history: bool = True,
+          cache: EntryCache | None = None) -> tuple[Community | None, list[Problem]]:
+    """Every problem in the repo at ``root`` (config included), and the model if config loads.
+
+    ``cache`` (a dict kept by the caller) skips re-parsing files that did not change.
+    """
     try:
         config: Config = load_config(root)
     except ContentError as exc:
         return None, exc.problems
-    community, problems = load_community(root, config, history=history)
+    community, problems = load_community(root, config, history=history, cache=cache)
     return community, sorted(problems)
 
 

@@ -191,38 +191,57 @@ def load_entry(kind: str, source: SourceFile, config: Config) -> tuple[model.Ent
     return entry, problems
 
 
-def read_files(root: Path) -> list[tuple[str, str, str]]:
-    """(kind, repo-relative path, text) of every content file, in a stable order."""
+@dataclasses.dataclass
+class EntryCache:
+    """Parsed files kept between rebuilds of a live preview, valid for one set of settings."""
+
+    config: Config | None = None
+    files: dict[str, tuple[tuple[int, int], model.Entry | None, list[Problem]]] = dataclasses.field(
+        default_factory=dict)
+
+
+def content_files(root: Path) -> list[tuple[str, str, Path]]:
+    """(kind, repo-relative path, file) of every content file, in a stable order."""
     found = []
     for kind, folder in KIND_DIRS:
         directory = root / folder
         if directory.is_dir():
             for file in sorted(directory.glob("*.md")):
                 found.append((kind, file.relative_to(root).as_posix(), file))
-    result = []
-    for kind, rel, file in found:
-        try:
-            result.append((kind, rel, file.read_text(encoding="utf-8")))
-        except UnicodeDecodeError as exc:
-            result.append((kind, rel, f"\0{exc}"))
-    return result
+    return found
+
+
+def load_file(kind: str, rel: str, file: Path, config: Config) -> tuple[model.Entry | None, list[Problem]]:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(rel, 1, f"not UTF-8 text ({exc})")]
+    source, problems = parse_source(rel, text)
+    if source is None:
+        return None, problems
+    entry, found = load_entry(kind, source, config)
+    return entry, problems + found
 
 
 def load_community(
-    root: Path, config: Config, *, history: bool = True
+    root: Path, config: Config, *, history: bool = True, cache: EntryCache | None = None
 ) -> tuple[model.Community, list[Problem]]:
     """Load every content file under ``root``; return the model and every problem found."""
     problems: list[Problem] = []
     entries: dict[str, list[model.Entry]] = {kind: [] for kind, _ in KIND_DIRS}
-    for kind, rel, text in read_files(root):
-        if text.startswith("\0"):
-            problems.append(Problem(rel, 1, f"not UTF-8 text ({text[1:]})"))
-            continue
-        source, found = parse_source(rel, text)
-        problems.extend(found)
-        if source is None:
-            continue
-        entry, found = load_entry(kind, source, config)
+    if cache is not None and cache.config != config:
+        cache.config, cache.files = config, {}  # settings changed: validate every file again
+    for kind, rel, file in content_files(root):
+        if cache is None:
+            entry, found = load_file(kind, rel, file, config)
+        else:
+            info = file.stat()
+            stamp = (info.st_mtime_ns, info.st_size)
+            cached = cache.files.get(rel)
+            if cached is None or cached[0] != stamp:
+                cached = (stamp, *load_file(kind, rel, file, config))
+                cache.files[rel] = cached
+            _, entry, found = cached
         problems.extend(found)
         if entry is not None:
             entries[kind].append(entry)

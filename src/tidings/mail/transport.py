@@ -102,10 +102,12 @@ class SMTPTransport:
         if client is not None and client.is_connected:
             return client
         s = self.settings
-        context = ssl.create_default_context()
-        if not s.validate_certs:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
+        context = None
+        if s.use_tls or s.start_tls is not False:  # building a context costs ~70 ms: only for TLS
+            context = ssl.create_default_context()
+            if not s.validate_certs:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
         client = aiosmtplib.SMTP(hostname=s.host, port=s.port, use_tls=s.use_tls,
                                  start_tls=s.start_tls, timeout=s.timeout, tls_context=context,
                                  username=s.username, password=s.password)
