@@ -24,7 +24,7 @@ def test_init_creates_a_repo_that_checks_and_builds(tmp_path: Path) -> None:
     assert "[tool.tidings]" in (target / "pyproject.toml").read_text()
     assert 'name = "Harbour Friends"' in (target / "pyproject.toml").read_text()
     gitignore = (target / ".gitignore").read_text().split()
-    assert "site/" in gitignore and ".tidings/" in gitignore
+    assert "/site/" in gitignore and "/.tidings/" in gitignore
     check = subprocess.run([sys.executable, "build.py", "check"], cwd=target,
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr

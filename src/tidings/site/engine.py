@@ -1,0 +1,126 @@
+"""Run the site engine (MkDocs) on a staged tree, aside, and swap the result in atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from tidings.content import load
+from tidings.embargo import public_view
+from tidings.errors import BuildError
+from tidings.site import preview_hooks
+from tidings.site.stage import stage
+
+# What MkDocs itself stamps into the output; tidings pins it to T (see ``deterministic_env``).
+ENGINE_STAMPS = ("sitemap.xml lastmod dates", "sitemap.xml.gz header time")
+
+
+@dataclass
+class BuildResult:
+    site_dir: Path
+    pages: int
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "'dirty' build" not in message:  # serve asks for dirty builds on purpose
+            self.messages.append(message)
+
+
+@contextlib.contextmanager
+def deterministic_env(as_of: datetime) -> Iterator[None]:
+    """Pin the engine's build date to T, so the same sources and T give the same bytes."""
+    saved = {k: os.environ.get(k) for k in ("SOURCE_DATE_EPOCH", "NO_MKDOCS_2_WARNING")}
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(as_of.timestamp()))
+    os.environ["NO_MKDOCS_2_WARNING"] = "1"
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_mkdocs(config_file: Path, as_of: datetime, *, strict: bool = False,
+               dirty: bool = False) -> list[str]:
+    """``mkdocs build`` in-process; return its warnings; raise BuildError if it fails."""
+    from mkdocs import exceptions
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    handler = _Collect()
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(handler)
+    try:
+        with deterministic_env(as_of):
+            config = load_config(str(config_file), strict=strict)
+            build(config, dirty=dirty)
+    except exceptions.Abort as exc:
+        details = "".join(f"\n  {m}" for m in handler.messages)
+        raise BuildError(f"site engine stopped: {exc}{details}") from None
+    except exceptions.MkDocsException as exc:
+        raise BuildError(f"site engine failed: {exc}") from None
+    finally:
+        logger.removeHandler(handler)
+    return handler.messages
+
+
+def swap_in(new: Path, out: Path) -> None:
+    """Replace ``out`` with ``new`` (same filesystem); the old tree is removed afterwards."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, old)
+    os.replace(new, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build_site(root: Path, as_of: datetime, out: Path | None = None, *,
+               strict: bool = False) -> BuildResult:
+    """Build the public site of the repo at ``root`` as it must look at ``as_of``.
+
+    The site is built next to ``out`` and swapped in only when the build succeeded, so a failed
+    build leaves the previous site untouched.
+    """
+    root = root.resolve()
+    community = load(root)
+    view = public_view(community, as_of)
+    out = (out or root / "site").resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    state = root / ".tidings"
+    state.mkdir(exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        stage_dir = Path(tempfile.mkdtemp(prefix="stage-", dir=state))
+        jinja_cache = state / "cache" / "jinja"
+        jinja_cache.mkdir(parents=True, exist_ok=True)
+        os.environ[preview_hooks.CACHE_ENV] = str(jinja_cache)
+        try:
+            config_file, _ = stage(view, stage_dir, building,
+                                   hooks=[str(Path(preview_hooks.__file__).resolve())])
+            warnings = run_mkdocs(config_file, as_of, strict=strict)
+        finally:
+            os.environ.pop(preview_hooks.CACHE_ENV, None)
+            shutil.rmtree(stage_dir, ignore_errors=True)
+        pages = sum(1 for _ in building.rglob("index.html"))
+        swap_in(building, out)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    return BuildResult(out, pages, warnings)

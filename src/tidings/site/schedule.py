@@ -1,0 +1,154 @@
+"""Event occurrences (recurring events expanded) and the subscribable iCalendar file."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+import icalendar
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import rrulestr
+
+from tidings.config import Config
+from tidings.content.excerpt import first_paragraph
+from tidings.content.model import Event
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One time an event takes place, in the event's own timezone."""
+
+    event: Event
+    start: datetime
+    end: datetime
+
+
+def occurrences(event: Event, since: datetime, until: datetime) -> list[Occurrence]:
+    """Occurrences of ``event`` overlapping [since, until); a recurring event is expanded."""
+    length = event.duration
+    if not event.repeat:
+        starts: Iterable[datetime] = [event.start]
+    else:
+        # Wall-clock recurrence in the event's zone: 18:00 stays 18:00 across DST changes.
+        rule = rrulestr(event.repeat, dtstart=event.start.astimezone(event.timezone))
+        starts = rule.between(since - length, until, inc=True)
+    found = []
+    for start in starts:
+        local = start.astimezone(event.timezone)
+        end = local + length
+        if end > since and local < until:
+            found.append(Occurrence(event, local, end.astimezone(event.timezone)))
+    return found
+
+
+def upcoming(events: Iterable[Event], now: datetime, months: int) -> list[Occurrence]:
+    """Every occurrence from ``now`` for ``months`` months, soonest first."""
+    until = now + relativedelta(months=months)
+    found = [o for e in events for o in occurrences(e, now, until)]
+    return sorted(found, key=lambda o: (o.start, o.event.slug))
+
+
+def past(events: Iterable[Event], now: datetime, months: int = 12) -> list[Occurrence]:
+    """Occurrences that ended before ``now`` (the last ``months`` months), latest first."""
+    since = now - relativedelta(months=months)
+    found = [o for e in events for o in occurrences(e, since, now) if o.end <= now]
+    return sorted(found, key=lambda o: (o.start, o.event.slug), reverse=True)
+
+
+def event_uid(event: Event, config: Config) -> str:
+    """Stable UID: the same event keeps it across builds, so calendar apps update it in place."""
+    return f"{event.slug}@{config.host}"
+
+
+def build_calendar(events: Iterable[Event], config: Config, stamp: datetime,
+                   event_url: dict[str, str]) -> bytes:
+    """An RFC 5545 calendar of ``events`` (RRULEs kept, VTIMEZONEs included)."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//tidings//community calendar//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", config.name)
+    cal.add("x-wr-timezone", str(config.timezone))
+    events = sorted(events, key=lambda e: e.slug)
+    for event in events:
+        vevent = icalendar.Event()
+        vevent.add("uid", event_uid(event, config))
+        vevent.add("dtstamp", stamp.astimezone(timezone.utc))
+        vevent.add("summary", event.title)
+        if event.all_day:
+            vevent.add("dtstart", event.start.astimezone(event.timezone).date())
+            vevent.add("dtend", event.end.astimezone(event.timezone).date())
+        else:
+            vevent.add("dtstart", event.start.astimezone(event.timezone))
+            vevent.add("dtend", event.end.astimezone(event.timezone))
+        if event.repeat:
+            vevent.add("rrule", icalendar.vRecur.from_ical(event.repeat))
+        if event.location:
+            vevent.add("location", event.location)
+        page = event_url.get(event.path)
+        if event.url or page:
+            vevent.add("url", event.url or page)
+        description = "\n".join(filter(None, [
+            first_paragraph(event.body),
+            f"Hosts: {', '.join(event.hosts)}" if event.hosts else "",
+            page or "",
+        ]))
+        if description:
+            vevent.add("description", description)
+        if event.kind:
+            vevent.add("categories", [event.kind])
+        cal.add_component(vevent)
+    years = [e.start.year for e in events] or [stamp.year]
+    # Transitions only for the years the calendar covers (the default spans 1970-2038).
+    cal.add_missing_timezones(first_date=date(min(years) - 1, 1, 1),
+                              last_date=date(max(years, default=stamp.year) + 6, 1, 1))
+    return bytes(cal.to_ical())
+
+
+def format_offset(moment: datetime) -> str:
+    """``UTC+02:00`` for a moment, as shown next to event times."""
+    offset = moment.utcoffset() or timedelta(0)
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+_ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last", -2: "second to last"}
+_DAYS = {"MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday", "FR": "Friday",
+         "SA": "Saturday", "SU": "Sunday"}
+_UNITS = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}
+
+
+def describe_rule(rule: str) -> str | None:
+    """``FREQ=MONTHLY;BYDAY=1TH`` as "every month on the first Thursday" (None if too unusual)."""
+    parts = dict(part.split("=", 1) for part in rule.upper().split(";") if "=" in part)
+    unit = _UNITS.get(parts.pop("FREQ", ""))
+    if unit is None:
+        return None
+    interval = int(parts.pop("INTERVAL", "1") or 1)
+    text = f"every {unit}" if interval == 1 else f"every {interval} {unit}s"
+    parts.pop("WKST", None)
+    count, until = parts.pop("COUNT", None), parts.pop("UNTIL", None)
+    if "BYDAY" in parts:
+        days = []
+        for day in parts.pop("BYDAY").split(","):
+            match = re.fullmatch(r"([+-]?\d)?(MO|TU|WE|TH|FR|SA|SU)", day)
+            if not match:
+                return None
+            ordinal = int(match.group(1)) if match.group(1) else None
+            if ordinal is not None and ordinal not in _ORDINALS:
+                return None
+            name = _DAYS[match.group(2)]
+            days.append(f"the {_ORDINALS[ordinal]} {name}" if ordinal else name)
+        text += " on " + (" and ".join(days) if len(days) < 3 else ", ".join(days[:-1]) + " and " + days[-1])
+    if "BYMONTHDAY" in parts:
+        text += f" on day {parts.pop('BYMONTHDAY')}"
+    if parts:
+        return None
+    if count:
+        text += f", {count} times"
+    if until:
+        text += f", until {until[:4]}-{until[4:6]}-{until[6:8]}"
+    return text

@@ -1,0 +1,110 @@
+"""Live preview: restage and rebuild only what changed whenever a content file changes."""
+
+from __future__ import annotations
+
+import json
+import os
+import logging
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from tidings.content import check
+from tidings.content.loader import EntryCache
+from tidings.embargo import public_view
+from tidings.errors import TidingsError
+from tidings.site import preview_hooks
+from tidings.site.engine import run_mkdocs
+from tidings.site.stage import stage
+
+log = logging.getLogger("tidings.serve")
+WATCHED = ("content", "guidelines", "newsletters", "assets", "mkdocs.yml", "pyproject.toml")
+
+
+class Preview:
+    """The preview site under ``.tidings/serve``; ``rebuild`` is called on every change."""
+
+    def __init__(self, root: Path, site_url: str, as_of: datetime | None = None) -> None:
+        self.root = root.resolve()
+        self.site_url = site_url
+        self.as_of = as_of
+        state = self.root / ".tidings" / "serve"
+        self.stage_dir = state / "stage"
+        self.site_dir = state / "site"
+        self.jinja_cache = state / "jinja"
+        self.jinja_cache.mkdir(parents=True, exist_ok=True)
+        self.search: dict[str, list[dict[str, Any]]] = {}
+        self.cache = EntryCache()
+
+    def rebuild(self, *, full: bool = False) -> float:
+        """Restage and build; return seconds taken. Content errors are printed, the old site stays."""
+        started = time.perf_counter()
+        community, problems = check(self.root, history=False, cache=self.cache)
+        for problem in problems:
+            print(problem, flush=True)
+        if community is None or any(p.severity == "error" for p in problems):
+            print("Not rebuilt: fix the problems above.", flush=True)
+            return time.perf_counter() - started
+        as_of = self.as_of or datetime.now(timezone.utc).replace(microsecond=0)
+        hooks = [str(Path(preview_hooks.__file__).resolve())]
+        config_file, removed = stage(public_view(community, as_of), self.stage_dir, self.site_dir,
+                                     site_url=self.site_url, hooks=hooks)
+        for name in removed:
+            if name.endswith(".md"):
+                page = self.site_dir / name.removesuffix(".md").removesuffix("index") / "index.html"
+                page.unlink(missing_ok=True)
+        os.environ[preview_hooks.CACHE_ENV] = str(self.jinja_cache)
+        try:
+            for warning in run_mkdocs(config_file, as_of, dirty=not full):
+                print(f"warning: {warning}", flush=True)
+        except TidingsError as exc:
+            print(f"error: {exc}", flush=True)
+        self._merge_search_index(full)
+        return time.perf_counter() - started
+
+    def _merge_search_index(self, full: bool) -> None:
+        """A dirty build indexes only rebuilt pages: keep the other pages' entries from before."""
+        index_file = self.site_dir / "search" / "search_index.json"
+        if not index_file.exists():
+            return
+        index = json.loads(index_file.read_text(encoding="utf-8"))
+        fresh: dict[str, list[dict[str, Any]]] = {}
+        for doc in index.get("docs", []):
+            fresh.setdefault(doc["location"].split("#")[0], []).append(doc)
+        if full:
+            self.search = fresh
+            return
+        self.search.update(fresh)
+        self.search = {
+            page: docs for page, docs in self.search.items()
+            if (self.site_dir / page / "index.html").exists() or page == ""
+        }
+        index["docs"] = [doc for page in sorted(self.search) for doc in self.search[page]]
+        index_file.write_text(json.dumps(index), encoding="utf-8")
+
+
+def serve(root: Path, host: str, port: int, *, as_of: datetime | None = None) -> None:
+    """Serve the preview on http://host:port/ with live reload until interrupted."""
+    from mkdocs.livereload import LiveReloadServer
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("mkdocs.commands.build").setLevel(logging.ERROR)
+    preview = Preview(root, f"http://{host}:{port}/", as_of)
+    took = preview.rebuild(full=True)
+    print(f"Preview built in {took:.1f} s.", flush=True)
+
+    def rebuild() -> None:
+        print(f"Rebuilt in {preview.rebuild():.2f} s.", flush=True)
+
+    server = LiveReloadServer(builder=rebuild, host=host, port=port, root=str(preview.site_dir))
+    for name in WATCHED:
+        if (preview.root / name).exists():
+            server.watch(str(preview.root / name))
+    print(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
+    try:
+        server.serve()  # type: ignore[no-untyped-call]
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()

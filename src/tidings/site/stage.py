@@ -1,0 +1,669 @@
+"""Stage the docs tree: plain Markdown pages and mkdocs.yml generated from the as-of view.
+
+Only public items are staged, so every output MkDocs makes from the tree (pages, search index,
+sitemap) is embargo-safe by construction. The tree is plain Markdown + mkdocs.yml so the
+engine can be swapped.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import os
+import re
+import shutil
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from tidings.content.links import KEEP, rewrite_links
+from tidings.content.loader import body_links, resolve_link, slugify
+from tidings.content.model import (
+    Announcement,
+    Entry,
+    Event,
+    Guideline,
+    Newsletter,
+    Page,
+    Story,
+    Survey,
+)
+from tidings.content.rules import rule_history
+from tidings.embargo import PublicView
+from tidings.site import feeds, schedule
+from tidings.site.mkdocs_config import dump_config, merge_config, read_user_config
+from tidings.site.text import Text
+from tidings.urls import page_path, page_url
+
+RECENT_NEWS = 10
+ASSET_DIR = "_tidings"
+
+
+def staged_path(entry: Entry) -> str:
+    """Where an item's page lives in the docs tree."""
+    return page_path(entry)
+
+
+def md(text: str) -> str:
+    """Escape text for use inside Markdown (titles, names)."""
+    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
+
+
+@functools.lru_cache(maxsize=65536)
+def rel(from_page: str, to_path: str) -> str:
+    """Relative link from one docs page to another docs path (both clean, docs-relative)."""
+    here = from_page.split("/")[:-1]
+    there = to_path.split("/")
+    common = 0
+    while common < len(here) and common < len(there) - 1 and here[common] == there[common]:
+        common += 1
+    return "/".join([".."] * (len(here) - common) + there[common:])
+
+
+class Stager:
+    """Builds the dict of files (docs-relative path -> content) for one as-of view."""
+
+    def __init__(self, view: PublicView) -> None:
+        self.view = view
+        self.config = view.community.config
+        self.text = Text(self.config.language, self.config.labels)
+        self.public = {e.path: e for e in self._public_entries()}
+        self.files: dict[str, str | bytes] = {}
+
+    def _public_entries(self) -> Iterable[Entry]:
+        v = self.view
+        return (*v.announcements, *v.stories, *v.events, *v.surveys, *v.pages, *v.guidelines)
+
+    # -- bodies ---------------------------------------------------------------------------
+    def body(self, entry: Entry, page: str) -> str:
+        """The item's Markdown with links re-pointed into the docs tree; embargoed ones unlinked."""
+
+        def retarget(path: str, anchor: str) -> str | None:
+            suffix = f"#{anchor}" if anchor else ""
+            if path.endswith(".md"):
+                linked = self.public.get(path)
+                # Not public at T (embargoed, draft): keep the words, drop the link.
+                return None if linked is None else rel(page, staged_path(linked)) + suffix
+            return rel(page, path) + suffix if path.startswith("assets/") else KEEP
+
+        return rewrite_links(entry, retarget)
+
+    def image(self, source: str | None, page: str, alt: str) -> str:
+        if not source:
+            return ""
+        src = source if re.match(r"^https?://", source) else rel(page, source)
+        return f'![{md(alt)}]({src}){{ .tidings-image loading=lazy }}\n\n'
+
+    # -- pages ----------------------------------------------------------------------------
+    def build(self) -> dict[str, str | bytes]:
+        self.announcement_pages()
+        self.story_pages()
+        self.event_pages()
+        self.survey_pages()
+        self.guideline_pages()
+        self.newsletter_pages()
+        self.subscribe_page()
+        for page in self.view.pages:
+            self.page(page)
+        self.home()
+        self.static_files()
+        return self.files
+
+    def front(self, title: str, description: str | None = None, **extra: Any) -> str:
+        lines = ["---", f"title: {_yaml_str(title)}"]
+        if description:
+            lines.append(f"description: {_yaml_str(description)}")
+        for key, value in extra.items():
+            lines.append(f"{key}: {value}")
+        return "\n".join(lines) + "\n---\n\n"
+
+    def news_meta(self, item: Announcement, page: str) -> str:
+        t = self.text
+        parts = [f'<time datetime="{item.date.isoformat()}">{t.day(item.date.astimezone(self.config.timezone))}</time>']
+        if item.authors:
+            names = ", ".join(
+                f"[{md(a)}]({rel(page, f'announcements/authors/{slugify(a)}.md')})" for a in item.authors
+            )
+            parts.append(f"{t['news.by']} {names}")
+        tags = " ".join(f"[#{md(tag)}]({rel(page, f'announcements/tags/{slugify(tag)}.md')})"
+                        for tag in item.tags)
+        meta = " · ".join(parts)
+        return f'<span class="tidings-meta">{meta}</span>\n' + (f"{tags}\n" if tags else "") + "\n"
+
+    def announcement_pages(self) -> None:
+        t = self.text
+        news = self.view.announcements
+        by_year: dict[int, list[Announcement]] = defaultdict(list)
+        by_tag: dict[str, list[Announcement]] = defaultdict(list)
+        by_author: dict[str, list[Announcement]] = defaultdict(list)
+        tag_names: dict[str, str] = {}
+        author_names: dict[str, str] = {}
+        for item in news:
+            page = staged_path(item)
+            local = item.date.astimezone(self.config.timezone)
+            by_year[local.year].append(item)
+            for tag in item.tags:
+                by_tag[slugify(tag)].append(item)
+                tag_names.setdefault(slugify(tag), tag)
+            for author in item.authors:
+                by_author[slugify(author)].append(item)
+                author_names.setdefault(slugify(author), author)
+            self.files[page] = (
+                self.front(item.title, item.summary)
+                + f"# {md(item.title)}\n\n" + self.news_meta(item, page)
+                + self.image(item.image, page, item.title) + self.body(item, page)
+            )
+        index = "announcements/index.md"
+        out = [self.front(t["news.title"]), f"# {t['news.title']}\n\n"]
+        for item in news[:RECENT_NEWS]:
+            out.append(self.news_card(item, index))
+        if by_year:
+            out.append(f"## {t['news.archive']}\n\n")
+            out.append(" · ".join(f"[{year}](archive/{year}.md) ({len(items)})"
+                                  for year, items in sorted(by_year.items(), reverse=True)) + "\n\n")
+        if by_tag:
+            out.append(f"## {t['news.tags']}\n\n")
+            out.append(" · ".join(f"[#{md(tag_names[s])}](tags/{s}.md) ({len(by_tag[s])})"
+                                  for s in sorted(by_tag)) + "\n\n")
+        if by_author:
+            out.append(f"## {t['news.authors']}\n\n")
+            out.append(" · ".join(f"[{md(author_names[s])}](authors/{s}.md) ({len(by_author[s])})"
+                                  for s in sorted(by_author)) + "\n\n")
+        out.append(f"{t['news.feeds']}: [RSS](../feed.xml) · [Atom](../atom.xml)\n")
+        self.files[index] = "".join(out)
+        for year, items in by_year.items():
+            self.listing(f"announcements/archive/{year}.md", f"{t['news.from']} {year}", items)
+        for slug, items in by_tag.items():
+            self.listing(f"announcements/tags/{slug}.md", f"{t['news.tagged']} #{tag_names[slug]}", items)
+        for slug, items in by_author.items():
+            self.listing(f"announcements/authors/{slug}.md", f"{t['news.written_by']} {author_names[slug]}",
+                         items)
+
+    def news_card(self, item: Announcement, page: str) -> str:
+        link = rel(page, staged_path(item))
+        summary = f"{item.summary}\n" if item.summary else ""
+        return f"### [{md(item.title)}]({link})\n\n" + self.news_meta(item, page) + summary + "\n"
+
+    def listing(self, page: str, title: str, items: list[Announcement]) -> None:
+        lines = [self.front(title), f"# {md(title)}\n\n"]
+        for item in items:
+            day = self.text.short_day(item.date.astimezone(self.config.timezone))
+            lines.append(f"- {day} · [{md(item.title)}]({rel(page, staged_path(item))})\n")
+        self.files[page] = "".join(lines)
+
+    def story_pages(self) -> None:
+        if not self.view.stories:
+            return
+        t = self.text
+        index = ["---", f"title: {_yaml_str(t['stories.title'])}", "---", "", f"# {t['stories.title']}", ""]
+        for story in self.view.stories:
+            page = staged_path(story)
+            self.files[page] = (
+                self.front(story.title, story.quote) + f"# {md(story.title)}\n\n"
+                + self.image(story.image, page, story.member) + self.quote(story)
+                + self.body(story, page)
+            )
+            index.append(f"## [{md(story.title)}]({rel('stories/index.md', page)})\n")
+            index.append(self.image(story.image, "stories/index.md", story.member) + self.quote(story))
+        self.files["stories/index.md"] = "\n".join(index) + "\n"
+
+    def quote(self, story: Story) -> str:
+        who = md(story.member) + (f", {md(story.role)}" if story.role else "")
+        quoted = f"> {md(story.quote)}\n>\n" if story.quote else ""
+        return f'{quoted}> — **{who}**\n{{ .tidings-quote }}\n\n' if quoted else f"**{who}**\n\n"
+
+    def when(self, start: datetime, end: datetime, all_day: bool = False) -> str:
+        if all_day:
+            last = end - timedelta(days=1)
+            days = self.text.day(start)
+            if last.date() != start.date():
+                days += f" – {self.text.day(last)}"
+            return f"{days} ({self.text['events.all_day']})"
+        return f"{self.text.day(start)}, {self.text.time_range(start, end)}"
+
+    def event_pages(self) -> None:
+        t = self.text
+        now = self.view.as_of
+        events = self.view.events
+        for event in events:
+            page = staged_path(event)
+            details = [f"**{t['events.when']}:** {self.when(event.start, event.end, event.all_day)}"]
+            if event.repeat:
+                details.append(f"**{t['events.repeats']}:** {self.repeats(event.repeat)}")
+            if event.location:
+                details.append(f"**{t['events.where']}:** {md(event.location)}")
+            if event.hosts:
+                details.append(f"**{t['events.hosts']}:** {md(', '.join(event.hosts))}")
+            if event.url:
+                details.append(f"**{t['events.link']}:** <{event.url}>")
+            details.append(f"[{t['events.add']}]({event.slug}.ics){{ .md-button }}")
+            kind = f"*{t['events.kind.' + event.kind]}*\n\n" if event.kind else ""
+            self.files[page] = (
+                self.front(event.title) + f"# {md(event.title)}\n\n" + kind
+                + "  \n".join(details) + "\n\n" + self.body(event, page)
+            )
+            self.files[f"events/{event.slug}.ics"] = schedule.build_calendar(
+                [event], self.config, now, {event.path: page_url(self.config, event)})
+        index = "events/index.md"
+        out = [self.front(t["events.title"]), f"# {t['events.title']}\n\n",
+               f"[{t['events.subscribe']}](../events.ics){{ .md-button }} "
+               f"(iCalendar)\n\n", f"## {t['events.upcoming']}\n\n"]
+        coming = schedule.upcoming(events, now, self.config.calendar_months)
+        out.extend(self.occurrence_line(o, index) for o in coming)
+        if not coming:
+            out.append(f"{t['events.none']}\n")
+        regular = [e for e in events if e.repeat]
+        if regular:
+            out.append(f"\n## {t['events.regular']}\n\n")
+            for event in regular:
+                assert event.repeat is not None
+                first = event.start.astimezone(event.timezone)
+                hours = "" if event.all_day else ", " + t.time_range(
+                    first, event.end.astimezone(event.timezone))
+                out.append(f"- [{md(event.title)}]({rel(index, staged_path(event))}) · "
+                           f"{self.repeats(event.repeat)}{hours}\n")
+        gone = [o for o in schedule.past(events, now) if not o.event.repeat]
+        if gone:
+            out.append(f"\n## {t['events.past']}\n\n")
+            out.extend(self.occurrence_line(o, index) for o in gone)
+        self.files[index] = "".join(out)
+        urls = {e.path: page_url(self.config, e) for e in events}
+        self.files["events.ics"] = schedule.build_calendar(events, self.config, now, urls)
+
+    def repeats(self, rule: str) -> str:
+        """A readable recurrence in English; the RRULE itself in other languages."""
+        described = schedule.describe_rule(rule) if self.text.locale.language == "en" else None
+        return described[0].upper() + described[1:] if described else f"`{rule}`"
+
+    def occurrence_line(self, occurrence: schedule.Occurrence, page: str) -> str:
+        event = occurrence.event
+        kind = f" · {self.text['events.kind.' + event.kind]}" if event.kind else ""
+        where = f" · {md(event.location)}" if event.location else ""
+        return (f"- **{self.when(occurrence.start, occurrence.end, event.all_day)}** · "
+                f"[{md(event.title)}]({rel(page, staged_path(event))}){kind}{where}\n")
+
+    def survey_pages(self) -> None:
+        if not self.view.surveys:
+            return
+        t = self.text
+        index = [self.front(t["surveys.title"]), f"# {t['surveys.title']}\n\n"]
+        for survey in self.view.surveys:
+            page = staged_path(survey)
+            lines = [self.front(survey.title), f"# {md(survey.title)}\n\n"]
+            if survey.closes:
+                closed = survey.closes <= self.view.as_of
+                label = t["surveys.closed"] if closed else t["surveys.open_until"]
+                lines.append(f"*{label}: {t.day(survey.closes.astimezone(self.config.timezone))}*\n\n")
+            lines.append(self.body(survey, page) + "\n")
+            for question in survey.questions:
+                lines.append(f"**{md(question.text)}**\n\n")
+                lines.extend(f"- {md(option)}\n" for option in question.options)
+                lines.append("\n")
+            lines.append(f"*{t['surveys.how']}*\n")
+            lines.append(self.results(survey))
+            self.files[page] = "".join(lines)
+            index.append(f"- [{md(survey.title)}]({rel('surveys/index.md', page)})\n")
+        self.files["surveys/index.md"] = "".join(index)
+
+    def results(self, survey: Survey) -> str:
+        """Counts, percentages and bars from feedback/<survey>.csv, as of T; chosen comments."""
+        t = self.text
+        cutoff = self.view.as_of.astimezone(self.config.timezone).date().isoformat()
+        rows = [r for r in self.view.community.feedback.get(survey.id, ()) if not r.date or r.date <= cutoff]
+        if not rows:
+            return ""
+        people = len({r.respondent for r in rows})
+        out = [f"\n## {t['surveys.results']}\n\n", f"*{t['surveys.responses'].format(count=people)}*\n\n"]
+        for question in survey.questions:
+            answered = [r for r in rows if r.question == question.id]
+            if not answered:
+                continue
+            out.append(f"**{md(question.text)}**\n\n<div class=\"tidings-results\">\n")
+            for option in question.options:
+                count = sum(1 for r in answered if r.answer == option)
+                share = round(100 * count / len(answered))
+                out.append(
+                    f'<div class="tidings-result"><span class="tidings-result-label">{html.escape(option)}</span>'
+                    f'<span class="tidings-bar" role="img" aria-label="{share}%"><span style="width:{share}%">'
+                    f'</span></span><span class="tidings-result-count">{count} · {share}%</span></div>\n')
+            out.append("</div>\n\n")
+        if survey.publish_comments:
+            seen: set[str] = set()
+            comments = []
+            for row in rows:
+                if row.published and row.comment and row.comment not in seen:
+                    seen.add(row.comment)
+                    comments.append(row.comment)
+            if comments:
+                out.append(f"### {t['surveys.comments']}\n\n")
+                # Members' words are text, never markup: escaped, and not parsed as Markdown.
+                out.extend(f'<blockquote class="tidings-comment"><p>{html.escape(c)}</p></blockquote>\n\n'
+                           for c in comments)
+        return "".join(out)
+
+    def guideline_pages(self) -> None:
+        if not self.view.guidelines:
+            return
+        t = self.text
+        index = [self.front(t["guidelines.title"]), f"# {t['guidelines.title']}\n\n"]
+        for guideline in self.view.guidelines:
+            page = staged_path(guideline)
+            updated = ""
+            if guideline.updated:
+                day = t.day(guideline.updated.astimezone(self.config.timezone))
+                updated = f"*{t['guidelines.updated']}: {day}*\n\n"
+            self.files[page] = (
+                self.front(guideline.title) + f"# {md(guideline.title)}\n\n" + updated
+                + '<div class="tidings-guideline" data-copy-label="' + html.escape(t["guidelines.copy"])
+                + '" data-copied-label="' + html.escape(t["guidelines.copied"]) + '"></div>\n\n'
+                + self.body(guideline, page)
+            )
+            index.append(f"## [{md(guideline.title)}]({rel('guidelines/index.md', page)})\n\n")
+            index.extend(
+                f"- [{md(rule.title)}]({rel('guidelines/index.md', page)}#{rule.id})\n"
+                for rule in guideline.rules
+            )
+            index.append("\n")
+        index.append(f"[{t['guidelines.changelog']}](changelog.md)\n")
+        self.files["guidelines/index.md"] = "".join(index)
+        self.files["guidelines/changelog.md"] = self.changelog()
+
+    def newsletter_pages(self) -> None:
+        """Past issues, without personal links, once every item they told early is public."""
+        if not self.view.newsletters:
+            return
+        from tidings.mail.issue import issue_content
+
+        t = self.text
+        index = [self.front(t["newsletters.title"]), f"# {t['newsletters.title']}\n\n"]
+        for letter in self.view.newsletters:
+            page = staged_path(letter)
+            content = issue_content(self.view.community, letter, letter.send_at)
+            sent = t.day(letter.send_at.astimezone(self.config.timezone))
+            lines = [self.front(letter.subject, letter.preheader), f"# {md(letter.subject)}\n\n",
+                     f'<span class="tidings-meta">{sent}</span>\n\n', self.body(letter, page), "\n"]
+            if content.items:
+                lines.append(f"## {t['newsletters.in_issue']}\n\n")
+                for item in content.items:
+                    if item.entry.path in self.public:
+                        lines.append(f"- [{md(item.entry.title)}]({rel(page, staged_path(item.entry))})\n")
+                lines.append("\n")
+            if content.events:
+                lines.append(f"## {t['mail.events']}\n\n")
+                for occurrence in content.events:
+                    lines.append(self.occurrence_line(occurrence, page))
+                lines.append("\n")
+            if content.survey and content.survey.path in self.public:
+                survey = content.survey
+                lines.append(f"## {t['mail.survey']}\n\n[{md(survey.title)}]({rel(page, staged_path(survey))})\n")
+            self.files[page] = "".join(lines)
+            index.append(f"- {t.short_day(letter.send_at.astimezone(self.config.timezone))} · "
+                         f"[{md(letter.subject)}]({rel('newsletters/index.md', page)})\n")
+        self.files["newsletters/index.md"] = "".join(index)
+
+    def changelog(self) -> str:
+        """Rule changes from git history: added, changed (title or text) and retired rules."""
+        t = self.text
+        root = self.config.root
+        out = [self.front(t["guidelines.changelog"]), f"# {t['guidelines.changelog']}\n\n"]
+        rows: list[tuple[str, str, str, str]] = []
+        for guideline in self.view.guidelines:
+            page = rel("guidelines/changelog.md", staged_path(guideline))
+            previous: dict[str, tuple[str, str]] = {}
+            for version in rule_history(root, guideline.path):
+                day = version.date.astimezone(self.config.timezone)
+                stamp = day.isoformat()
+                for rule_id, (title, body) in version.rules.items():
+                    if rule_id not in previous:
+                        rows.append((stamp, t.short_day(day), t["guidelines.added"],
+                                     f"[{md(title)}]({page}#{rule_id})"))
+                    elif previous[rule_id] != (title, body):
+                        rows.append((stamp, t.short_day(day), t["guidelines.changed"],
+                                     f"[{md(title)}]({page}#{rule_id})"))
+                for rule_id in previous.keys() - version.rules.keys():
+                    rows.append((stamp, t.short_day(day), t["guidelines.retired"],
+                                 f"{md(previous[rule_id][0])} (`{rule_id}`)"))
+                previous = version.rules
+            if not previous and guideline.updated:
+                # No git history (a download, a fresh repo): say when the editors last updated it.
+                day = guideline.updated.astimezone(self.config.timezone)
+                rows.append((day.isoformat(), t.short_day(day), t["guidelines.updated"].lower(),
+                             f"[{md(guideline.title)}]({page})"))
+        if not rows:
+            out.append(f"{t['guidelines.no_changes']}\n")
+        for _, label, what, rule in sorted(rows, key=lambda r: r[0], reverse=True):
+            out.append(f"- **{label}** · {what}: {rule}\n")
+        return "".join(out)
+
+    def page(self, page: Page) -> None:
+        path = staged_path(page)
+        extra = {"hide": "[" + ", ".join(page.hide) + "]"} if page.hide else {}
+        has_h1 = any(line.startswith("# ") for line in page.body.splitlines())
+        heading = "" if has_h1 else f"# {md(page.title)}\n\n"
+        body = self.body(page, path).replace("{{ signup_form }}", self.signup_form())
+        self.files[path] = self.front(page.title, page.description, **extra) + heading + body
+
+    def signup_form(self) -> str:
+        """A plain HTML form posting to the collector (double opt-in happens there)."""
+        t = self.text
+        action = html.escape(self.config.collector("subscribe"))
+        return (f'<form class="tidings-signup" method="post" action="{action}">\n'
+                f'<label for="tidings-email">{html.escape(t["signup.email"])}</label>\n'
+                '<input id="tidings-email" name="email" type="email" required autocomplete="email" maxlength="254">\n'
+                f'<label for="tidings-name">{html.escape(t["signup.name"])}</label>\n'
+                '<input id="tidings-name" name="name" type="text" autocomplete="name" maxlength="200">\n'
+                f'<button class="md-button md-button--primary" type="submit">{html.escape(t["signup.button"])}</button>\n'
+                f'<p class="tidings-meta">{html.escape(t["signup.note"])}</p>\n</form>\n')
+
+    def subscribe_page(self) -> None:
+        t = self.text
+        self.files["subscribe.md"] = (self.front(t["signup.title"]) + f"# {t['signup.title']}\n\n"
+                                      + f"{t['signup.intro']}\n\n" + self.signup_form())
+
+    def home(self) -> None:
+        t = self.text
+        c = self.config
+        # No title key: Material then titles the home page with the site name alone.
+        out = ["---\n", f"description: {_yaml_str(c.description)}\n" if c.description else "",
+               "hide: [navigation]\n---\n\n", f"# {md(c.name)}\n\n"]
+        if c.description:
+            out.append(f"{md(c.description)}\n{{ .tidings-lead }}\n\n")
+        if self.view.announcements:
+            out.append(f"## {t['home.latest']}\n\n")
+            out.extend(self.news_card(a, "index.md") for a in self.view.announcements[: c.home_announcements])
+            out.append(f"[{t['home.all_news']}](announcements/index.md){{ .md-button }}\n\n")
+        coming = schedule.upcoming(self.view.events, self.view.as_of, c.calendar_months)[:3]
+        if coming:
+            out.append(f"## {t['home.next_events']}\n\n")
+            out.extend(self.occurrence_line(o, "index.md") for o in coming)
+            out.append(f"\n[{t['home.calendar']}](events/index.md){{ .md-button }}\n\n")
+        if self.view.stories:
+            story = self.view.stories[0]
+            out.append(f"## {t['home.story']}\n\n")
+            out.append(self.image(story.image, "index.md", story.member) + self.quote(story))
+            out.append(f"[{t['home.read_story']}: {md(story.title)}]({staged_path(story)})\n\n")
+        if self.view.guidelines:
+            out.append(f"## {t['home.guidelines']}\n\n")
+            out.extend(f"- [{md(g.title)}]({staged_path(g)})\n" for g in self.view.guidelines)
+        self.files["index.md"] = "".join(out)
+
+    def static_files(self) -> None:
+        assets = resources.files("tidings") / "templates" / "site"
+        for name in ("tidings.css", "tidings.js"):
+            self.files[f"{ASSET_DIR}/{name}"] = (assets / name).read_text(encoding="utf-8")
+        self.files["feed.xml"] = feeds.rss(self.view, self._news_url)
+        self.files["atom.xml"] = feeds.atom(self.view, self._news_url)
+
+    def _news_url(self, item: Announcement) -> str:
+        return page_url(self.config, item)
+
+    # -- mkdocs.yml -------------------------------------------------------------------------
+    def mkdocs_config(self, site_dir: Path, overrides: Path) -> dict[str, Any]:
+        t = self.text
+        c = self.config
+        nav: list[Any] = [{"Home": "index.md"}, {t["news.title"]: "announcements/index.md"},
+                          {t["events.title"]: "events/index.md"}]
+        if self.view.stories:
+            nav.append({t["stories.title"]: "stories/index.md"})
+        if self.view.guidelines:
+            nav.append({t["guidelines.title"]: [
+                "guidelines/index.md",
+                *(staged_path(g) for g in self.view.guidelines),
+                "guidelines/changelog.md",
+            ]})
+        if self.view.surveys:
+            nav.append({t["surveys.title"]: "surveys/index.md"})
+        if self.view.newsletters:
+            nav.append({t["newsletters.title"]: "newsletters/index.md"})
+        nav.extend({page.title: staged_path(page)} for page in self.view.pages)
+        nav.append({t["signup.title"]: "subscribe.md"})
+        theme: dict[str, Any] = {
+            "name": "material",
+            "language": theme_language(c.language),
+            "custom_dir": str(overrides),
+            "features": ["navigation.tabs", "navigation.top", "search.suggest", "search.highlight",
+                         "toc.follow"],
+            "palette": {"scheme": "default", "primary": "indigo", "accent": "indigo"},
+            # Privacy: no requests to Google Fonts from every page view (system fonts instead).
+            "font": False,
+        }
+        if c.logo:
+            theme["logo"] = c.logo
+            theme["favicon"] = c.logo
+        generated = {
+            "site_name": c.name,
+            "site_description": c.description,
+            "site_url": c.site_url,
+            "copyright": c.contact,
+            "repo_url": c.repo_url,
+            "docs_dir": "docs",
+            "site_dir": str(site_dir),
+            "use_directory_urls": True,
+            "theme": theme,
+            "nav": nav,
+            "not_in_nav": "\n".join(["/announcements/**", "/stories/*", "/events/*", "/surveys/*",
+                                      "/newsletters/*"]),
+            # Few, cheap extensions: MkDocs builds a Markdown instance per page, so each one
+            # costs on every announcement. A community's mkdocs.yml can add more.
+            "markdown_extensions": ["attr_list", "admonition", "tables", {"toc": {"permalink": True}}],
+            "extra_css": [f"{ASSET_DIR}/tidings.css"],
+            "extra_javascript": [f"{ASSET_DIR}/tidings.js"],
+        }
+        user = read_user_config(c.root)
+        merged = merge_config(user, generated, c.root)
+        merged.setdefault("extra", {})
+        return merged
+
+
+def theme_language(language: str) -> str:
+    """The closest language Material has a translation for (``pt-BR``, else ``pt``, else ``en``)."""
+    languages = resources.files("material") / "templates" / "partials" / "languages"
+    tag = language.replace("_", "-")
+    for candidate in (tag, tag.split("-")[0].lower()):
+        if (languages / f"{candidate}.html").is_file():
+            return candidate
+    return "en"
+
+
+def _yaml_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def stage(view: PublicView, stage_dir: Path, site_dir: Path, *,
+          site_url: str | None = None, hooks: list[str] | None = None) -> tuple[Path, list[str]]:
+    """Write the docs tree and mkdocs.yml under ``stage_dir``.
+
+    Return the mkdocs.yml path and the docs files removed since the last staging. Files whose
+    content is unchanged keep their mtime, so a live preview rebuilds little.
+    """
+    stager = Stager(view)
+    files = stager.build()
+    root = view.community.config.root
+    overrides = stage_dir / "overrides"
+    user = read_user_config(root)
+    user_custom = (user.get("theme") or {}).get("custom_dir") if isinstance(user.get("theme"), dict) else None
+    extra: dict[str, str | bytes] = {}
+    if user_custom and (root / user_custom).is_dir():
+        for file in sorted((root / user_custom).rglob("*")):
+            if file.is_file():
+                extra[file.relative_to(root / user_custom).as_posix()] = file.read_bytes()
+    head = (resources.files("tidings") / "templates" / "site" / "main.html").read_text(encoding="utf-8")
+    extra.setdefault("main.html", head)
+    sync_tree(overrides, extra)
+    assets = root / "assets"
+    if assets.is_dir():
+        held_back = embargoed_assets(view)
+        for file in sorted(assets.rglob("*")):
+            name = f"assets/{file.relative_to(assets).as_posix()}"
+            if file.is_file() and name not in held_back:
+                files[name] = file.read_bytes()
+    removed = sync_tree(stage_dir / "docs", files)
+    mkdocs_config = stager.mkdocs_config(site_dir, overrides)
+    if site_url:
+        mkdocs_config["site_url"] = site_url
+    if hooks:
+        mkdocs_config["hooks"] = [*(mkdocs_config.get("hooks") or []), *hooks]
+    write_if_changed(stage_dir / "mkdocs.yml", dump_config(mkdocs_config).encode())
+    return stage_dir / "mkdocs.yml", removed
+
+
+def asset_references(entry: Entry) -> set[str]:
+    """Repo paths under assets/ an item uses (its image and links or images in its body)."""
+    found = set()
+    image = getattr(entry, "image", None)
+    if isinstance(image, str) and image.startswith("assets/"):
+        found.add(image)
+    for _, _, target in body_links(entry):
+        resolved = resolve_link(entry.path, target)
+        if resolved and resolved[0].startswith("assets/"):
+            found.add(resolved[0])
+    return found
+
+
+def embargoed_assets(view: PublicView) -> set[str]:
+    """Assets used only by items that are not public yet: a picture can give the news away."""
+    public = view.paths
+    used_publicly: set[str] = set()
+    used_privately: set[str] = set()
+    for entry in view.community.entries():
+        if isinstance(entry, Newsletter):
+            continue  # newsletter images are fetched from the site by mail clients
+        refs = asset_references(entry)
+        (used_publicly if entry.path in public else used_privately).update(refs)
+    logo = view.community.config.logo
+    if logo:
+        used_publicly.add(logo.lstrip("/"))
+    return used_privately - used_publicly
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    try:
+        if path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return True
+
+
+def sync_tree(dest: Path, files: dict[str, str | bytes]) -> list[str]:
+    """Make ``dest`` hold exactly ``files``: write changed ones, delete the rest (returned)."""
+    removed = []
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        write_if_changed(dest / name, content.encode() if isinstance(content, str) else content)
+    wanted = set(files)
+    for path in sorted(dest.rglob("*"), reverse=True):
+        name = path.relative_to(dest).as_posix()
+        if path.is_file() and name not in wanted:
+            path.unlink()
+            removed.append(name)
+        elif path.is_dir() and not any(path.iterdir()):
+            shutil.rmtree(path)
+    return removed
