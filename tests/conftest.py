@@ -21,6 +21,26 @@ timezone = "Europe/Helsinki"
 language = "en"
 """
 
+
+# A survey used by the collector and feedback tests.
+PULSE_SURVEY = """\
+---
+id: pulse
+title: Pulse
+closes: {closes}
+allow_comment: true
+publish_comments: true
+questions:
+  - id: happy
+    text: Are you happy?
+    options: [Yes, No]
+  - id: often
+    text: How often do you come?
+    options: [Daily, Weekly, Rarely]
+---
+Tell us.
+"""
+
 MakeRepo = Callable[..., Path]
 
 

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.collector_support import running_collector
-from tests.conftest import MakeRepo
+from tests.conftest import PULSE_SURVEY, MakeRepo
 from tidings.mail.tokens import Signer
 from tidings.store import open_database
 from tidings.store.schema import answers, consent_events, signup_attempts, subscribers
@@ -26,23 +26,7 @@ site_url = "https://club.example.org/"
 collector_url = "https://collect.club.example.org/"
 timezone = "Europe/Helsinki"
 """
-SURVEY = """\
----
-id: pulse
-title: Pulse
-closes: {closes}
-allow_comment: true
-publish_comments: true
-questions:
-  - id: happy
-    text: Are you happy?
-    options: [Yes, No]
-  - id: often
-    text: How often do you come?
-    options: [Daily, Weekly, Rarely]
----
-Tell us.
-"""
+SURVEY = PULSE_SURVEY
 
 
 @pytest.fixture

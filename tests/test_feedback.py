@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import MakeRepo
+from tests.conftest import PULSE_SURVEY, MakeRepo
 from tidings.checks import check_all
 from tidings.content import load
 from tidings.errors import ContentError
@@ -20,22 +20,7 @@ from tidings.site.engine import build_site
 from tidings.store import open_database
 from tidings.store.schema import answers
 
-SURVEY = """\
----
-id: pulse
-title: Pulse
-allow_comment: true
-publish_comments: true
-questions:
-  - id: happy
-    text: Are you happy?
-    options: [Yes, No]
-  - id: often
-    text: How often do you come?
-    options: [Daily, Weekly, Rarely]
----
-Tell us.
-"""
+SURVEY = PULSE_SURVEY.format(closes="2099-01-01")
 SIGNER = Signer("feedback-test-secret-" + "f" * 12)
 
 
