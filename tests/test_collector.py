@@ -69,7 +69,7 @@ def test_a_get_on_any_email_link_changes_nothing(club: tuple[Path, str, int]) ->
     before = snapshot(root)
     links = [f"/u/{token('unsubscribe', str(member), 'december')}",
              f"/s/{token('survey', str(member), 'december', 'pulse')}?q=happy&a=0",
-             f"/confirm/{token('confirm', 'subscribe', str(member))}"]
+             f"/confirm/{token('confirm', 'subscribe', str(member), '1')}"]
     for link in links:
         for _ in range(3):  # a link scanner fetching again and again
             assert httpx.get(url + link).status_code == 200
@@ -125,7 +125,7 @@ def test_hostile_input_gets_a_clear_4xx_and_stores_nothing(club: tuple[Path, str
     survey = f"{url}/s/{token('survey', str(member), 'december', 'pulse')}"
     csrf = form_csrf(httpx.get(survey).text)
     monkeypatch.setattr("itsdangerous.timed.time.time", lambda: time.time_ns() / 1e9 - 8 * 24 * 3600)
-    expired = token("confirm", "subscribe", str(member))
+    expired = token("confirm", "subscribe", str(member), "1")
     monkeypatch.undo()
     before = snapshot(root)
     cases = {
@@ -180,6 +180,10 @@ def test_signup_is_double_opt_in_and_floods_are_limited(club: tuple[Path, str, i
     assert httpx.post(url + path, data={"csrf": form_csrf(page)}).status_code == 200
     with open_database(root).connect() as connection:
         assert get(connection, "new@example.org").state == "confirmed"  # type: ignore[union-attr]
+    before = snapshot(root)
+    reused = httpx.post(url + path, data={"csrf": form_csrf(page)})
+    assert reused.status_code == 400 and "already used" in reused.text
+    assert snapshot(root) == before
     for i in range(4):
         assert httpx.post(f"{url}/subscribe", data={"email": f"f{i}@example.org"}).status_code == 200
     flood = httpx.post(f"{url}/subscribe", data={"email": "f9@example.org"})

@@ -26,7 +26,7 @@ from tidings.mail.message import address
 from tidings.mail.tokens import Signer, TokenError, load_secret
 from tidings.mail.transport import Transport, transport_from_env
 from tidings.store import now, open_database
-from tidings.store.schema import answers, signup_attempts
+from tidings.store.schema import answers, consent_events, signup_attempts
 from tidings.store.subscribers import FINAL_STATES, add, get, get_by_id, normalize_email, record_state
 
 MAX_BODY = 16 * 1024  # forms here are small; anything bigger is refused before it is read
@@ -213,7 +213,7 @@ async def send_confirmation(c: Collector, subscriber_id: int, email_address: str
     from email.utils import format_datetime, parseaddr
 
     config = c.community.config
-    token = c.signer.sign("confirm", "subscribe", str(subscriber_id))
+    token = confirmation_token(c, subscriber_id)
     link = config.collector(f"confirm/{token}")
     text = (f"Hello,\n\nplease confirm that you want news from {config.name}:\n\n{link}\n\n"
             "If you did not ask for this, ignore this email: nothing else will be sent.\n\n"
@@ -234,14 +234,31 @@ async def send_confirmation(c: Collector, subscriber_id: int, email_address: str
         await c.transport.close()
 
 
+def _consent_version(connection: sa.Connection, subscriber_id: int) -> str:
+    last = connection.execute(sa.select(sa.func.max(consent_events.c.id)).where(
+        consent_events.c.subscriber_id == subscriber_id)).scalar()
+    return str(last or 0)
+
+
+def confirmation_token(c: Collector, subscriber_id: int) -> str:
+    """Single use: bound to the subscriber's latest consent record, which confirming changes."""
+    with c.engine.connect() as connection:
+        version = _consent_version(connection, subscriber_id)
+    return c.signer.sign("confirm", "subscribe", str(subscriber_id), version)
+
+
 def _confirm_token(c: Collector, token: str) -> int:
     try:
-        purpose, subscriber_id = c.signer.verify("confirm", token, max_age=CONFIRM_MAX_AGE)
+        purpose, subscriber_id, version = c.signer.verify("confirm", token, max_age=CONFIRM_MAX_AGE)
     except (TokenError, ValueError):
         raise HTTPException(400, "This confirmation link is not valid or has expired. "
                                  "Please subscribe again.") from None
     if purpose != "subscribe" or not subscriber_id.isdigit():
         raise HTTPException(400, "This confirmation link is not valid.")
+    with c.engine.connect() as connection:
+        if _consent_version(connection, int(subscriber_id)) != version:
+            raise HTTPException(400, "This confirmation link was already used. To subscribe again, "
+                                     "use the form on our site.")
     return int(subscriber_id)
 
 
@@ -253,8 +270,6 @@ async def confirm_page(request: Request) -> Response:
         subscriber = get_by_id(connection, subscriber_id)
     if subscriber is None:
         raise HTTPException(400, "This confirmation link is not valid any more.")
-    if subscriber.state == "confirmed":
-        return message(request, "Subscribed", "You are already subscribed. Welcome!")
     return page(request, "confirm.html", title="Confirm your subscription",
                 text=f"Send {c.community.config.name} news to {subscriber.email}?",
                 action=str(request.url.path), csrf=csrf_token(c, token), button="Yes, subscribe me")

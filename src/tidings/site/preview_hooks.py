@@ -1,4 +1,4 @@
-"""MkDocs hooks: keep compiled theme templates between builds (a speed-up only; other engines may ignore it)."""
+"""MkDocs hooks: keep compiled theme templates between builds (only a speed-up; engines may ignore it)."""
 
 from __future__ import annotations
 

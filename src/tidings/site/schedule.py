@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import icalendar
 from dateutil.relativedelta import relativedelta
@@ -75,7 +75,7 @@ def build_calendar(events: Iterable[Event], config: Config, stamp: datetime,
     for event in events:
         vevent = icalendar.Event()
         vevent.add("uid", event_uid(event, config))
-        vevent.add("dtstamp", stamp.astimezone(timezone.utc))
+        vevent.add("dtstamp", stamp.astimezone(UTC))
         vevent.add("summary", event.title)
         if event.all_day:
             vevent.add("dtstart", event.start.astimezone(event.timezone).date())

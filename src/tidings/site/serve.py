@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import logging
+import os
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ class Preview:
         if community is None or any(p.severity == "error" for p in problems):
             print("Not rebuilt: fix the problems above.", flush=True)
             return time.perf_counter() - started
-        as_of = self.as_of or datetime.now(timezone.utc).replace(microsecond=0)
+        as_of = self.as_of or datetime.now(UTC).replace(microsecond=0)
         hooks = [str(Path(preview_hooks.__file__).resolve())]
         config_file, removed = stage(public_view(community, as_of), self.stage_dir, self.site_dir,
                                      site_url=self.site_url, hooks=hooks)

@@ -24,8 +24,6 @@ from tidings.content.loader import body_links, resolve_link, slugify
 from tidings.content.model import (
     Announcement,
     Entry,
-    Event,
-    Guideline,
     Newsletter,
     Page,
     Story,
@@ -122,7 +120,8 @@ class Stager:
 
     def news_meta(self, item: Announcement, page: str) -> str:
         t = self.text
-        parts = [f'<time datetime="{item.date.isoformat()}">{t.day(item.date.astimezone(self.config.timezone))}</time>']
+        day = t.day(item.date.astimezone(self.config.timezone))
+        parts = [f'<time datetime="{item.date.isoformat()}">{day}</time>']
         if item.authors:
             names = ", ".join(
                 f"[{md(a)}]({rel(page, f'announcements/authors/{slugify(a)}.md')})" for a in item.authors
@@ -325,10 +324,12 @@ class Stager:
             for option in question.options:
                 count = sum(1 for r in answered if r.answer == option)
                 share = round(100 * count / len(answered))
+                label = html.escape(option)
                 out.append(
-                    f'<div class="tidings-result"><span class="tidings-result-label">{html.escape(option)}</span>'
-                    f'<span class="tidings-bar" role="img" aria-label="{share}%"><span style="width:{share}%">'
-                    f'</span></span><span class="tidings-result-count">{count} · {share}%</span></div>\n')
+                    f'<div class="tidings-result"><span class="tidings-result-label">{label}</span>'
+                    f'<span class="tidings-bar" role="img" aria-label="{share}%">'
+                    f'<span style="width:{share}%"></span></span>'
+                    f'<span class="tidings-result-count">{count} · {share}%</span></div>\n')
             out.append("</div>\n\n")
         if survey.publish_comments:
             seen: set[str] = set()
@@ -398,7 +399,8 @@ class Stager:
                 lines.append("\n")
             if content.survey and content.survey.path in self.public:
                 survey = content.survey
-                lines.append(f"## {t['mail.survey']}\n\n[{md(survey.title)}]({rel(page, staged_path(survey))})\n")
+                link = rel(page, staged_path(survey))
+                lines.append(f"## {t['mail.survey']}\n\n[{md(survey.title)}]({link})\n")
             self.files[page] = "".join(lines)
             index.append(f"- {t.short_day(letter.send_at.astimezone(self.config.timezone))} · "
                          f"[{md(letter.subject)}]({rel('newsletters/index.md', page)})\n")
@@ -452,10 +454,12 @@ class Stager:
         action = html.escape(self.config.collector("subscribe"))
         return (f'<form class="tidings-signup" method="post" action="{action}">\n'
                 f'<label for="tidings-email">{html.escape(t["signup.email"])}</label>\n'
-                '<input id="tidings-email" name="email" type="email" required autocomplete="email" maxlength="254">\n'
+                '<input id="tidings-email" name="email" type="email" required autocomplete="email" '
+                'maxlength="254">\n'
                 f'<label for="tidings-name">{html.escape(t["signup.name"])}</label>\n'
                 '<input id="tidings-name" name="name" type="text" autocomplete="name" maxlength="200">\n'
-                f'<button class="md-button md-button--primary" type="submit">{html.escape(t["signup.button"])}</button>\n'
+                '<button class="md-button md-button--primary" type="submit">'
+                f'{html.escape(t["signup.button"])}</button>\n'
                 f'<p class="tidings-meta">{html.escape(t["signup.note"])}</p>\n</form>\n')
 
     def subscribe_page(self) -> None:
