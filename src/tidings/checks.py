@@ -13,8 +13,8 @@ from tidings.errors import Problem
 def check_all(root: Path, now: datetime | None = None) -> tuple[Community | None, list[Problem]]:
     """Content problems, then (when the content loads) newsletter rendering problems."""
     community, problems = check(root)
-    if community is not None:
-        from tidings.mail.checks import check_newsletter
+    if community is not None and community.newsletters:
+        from tidings.mail.checks import check_newsletter  # rendering is costly to import: only if needed
 
         moment = now or datetime.now(UTC)
         broken = {p.path for p in problems if p.severity == "error"}
