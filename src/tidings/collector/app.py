@@ -4,6 +4,7 @@ before the response. The RFC 8058 one-click POST is the one write without a form
 
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,7 +14,9 @@ from urllib.parse import urlsplit
 
 import jinja2
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -43,6 +46,22 @@ class Collector:
     signer: Signer
     transport: Transport
     pages: jinja2.Environment
+
+    @functools.cached_property
+    def save_answer(self) -> sa.Insert:
+        """One statement, built once: insert an answer, or replace that person's earlier one."""
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(answers)
+        statement: sa.Insert = insert.on_conflict_do_update(
+            index_elements=[answers.c.survey, answers.c.question, answers.c.respondent],
+            set_={"option": insert.excluded.option, "comment": insert.excluded.comment,
+                  "issue": insert.excluded.issue, "answered_at": insert.excluded.answered_at})
+        return statement
+
+    def write(self, statement: sa.Executable, rows: list[dict[str, Any]]) -> None:
+        """Commit in a worker thread: the event loop serves other requests while the disk syncs."""
+        with self.engine.begin() as connection:
+            connection.execute(statement, rows)
 
     def respondent(self, survey: str, subscriber_id: str) -> str:
         """The per-survey pseudonym stored with answers (and exported to feedback/)."""
@@ -359,14 +378,10 @@ async def survey_post(request: Request) -> Response:
     comment = (str(form.get("comment", "")).strip()[:2000] or None) if survey.allow_comment else None
     respondent = c.respondent(survey.id, subscriber_id)
     moment = now()
-    with c.engine.begin() as connection:
-        for question_id, option in chosen.items():
-            same = (answers.c.survey == survey.id) & (answers.c.question == question_id) & (
-                answers.c.respondent == respondent)
-            values = {"option": option, "comment": comment, "issue": issue, "answered_at": moment}
-            if connection.execute(answers.update().where(same).values(**values)).rowcount == 0:
-                connection.execute(answers.insert().values(survey=survey.id, question=question_id,
-                                                           respondent=respondent, **values))
+    rows = [{"survey": survey.id, "question": question_id, "respondent": respondent, "option": option,
+             "comment": comment, "issue": issue, "answered_at": moment}
+            for question_id, option in chosen.items()]
+    await run_in_threadpool(c.write, c.save_answer, rows)
     return message(request, "Thank you!", "Your answer is saved. Choosing again later replaces it.")
 
 
@@ -385,7 +400,7 @@ def create_app(root: Path, *, transport: Transport | None = None,
     community = load(root, history=False)
     secret, _ = load_secret(root)
     pages = jinja2.Environment(loader=jinja2.PackageLoader("tidings", "templates/collector"),
-                               autoescape=True)
+                               autoescape=True, auto_reload=False)
     collector = Collector(root, community, engine or open_database(root), Signer(secret),
                           transport or transport_from_env(root), pages)
     routes = [
