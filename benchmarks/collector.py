@@ -2,14 +2,26 @@
 
 What is measured (everything on 127.0.0.1)
 -----------------------------------------
-Setup: a temporary community repo (one survey, ``pulse``: two questions with three options, comments
-allowed) and N = 2 x COUNT subscribers bulk-inserted into its SQLite store (``.tidings/tidings.sqlite``: WAL,
-synchronous=FULL, on the temp dir's disk). One survey token is signed per subscriber. The real
-server is started as a subprocess: ``python -m tidings --root R collect --workers 2`` (uvicorn, two
-worker processes sharing the database), and ``GET /health`` is polled until it answers. Before it,
-the **sqlite ceiling** is measured: commits/s of one plain sqlite3 connection with the store's pragmas
-(WAL, synchronous=FULL) on the same disk, one one-row INSERT per transaction; the collector commits
-once per answer, so this bounds answers/s whatever the web stack does.
+Setup: a temporary community repo (one survey, ``pulse``: two questions with three options,
+comments allowed) and N = 2 x COUNT subscribers bulk-inserted into its SQLite store
+(``.tidings/tidings.sqlite``: WAL, synchronous=FULL, on the temp dir's disk). One survey token is
+signed per subscriber. The real server is started as a subprocess: ``python -m tidings --root R
+collect --workers 2`` (uvicorn, two worker processes sharing the database), and ``GET /health`` is
+polled until it answers. Before the server starts and after it stops, the **sqlite ceiling** is
+measured: commits/s of one plain sqlite3 connection with the store's pragmas (WAL,
+synchronous=FULL) on the same disk, one one-row INSERT per transaction. The collector commits once
+per answer, so this bounds answers/s whatever the web stack does (and shows how busy the disk is).
+
+uvicorn's "auto" loop and HTTP parser are whatever the environment has: uvloop + httptools when
+installed, else asyncio + h11 (tidings does not choose); the stack is printed and saved. ``--plain``
+hides uvloop and httptools from the server (a sitecustomize.py on its PYTHONPATH) to measure
+asyncio + h11 where both are installed.
+
+First, **health/1**: ``GET /health`` on one keep-alive connection, one request at a time (200
+requests or 5 s): the server's latency floor. With ``--workers`` > 1 on asyncio it is ~44 ms on
+Linux: uvicorn's pre-bound socket leaves Nagle's algorithm on (Kludex/uvicorn#3149; uvloop sets
+TCP_NODELAY itself), so the response body waits for the client's delayed ACK; with K keep-alive
+connections that alone caps any route at K / 44 ms.
 
 Then, for each load generator (K = 50 concurrent requests, a bounded run: COUNT requests or SECONDS,
 whichever comes first, every request with a 10 s timeout):
@@ -18,8 +30,9 @@ whichever comes first, every request with a 10 s timeout):
 2. **pages**: one ``GET /s/TOKEN?q=happy&a=I`` per token the next step uses (bounded by 3 x SECONDS);
    the ``csrf`` value of each form is kept (it is valid 24 h) -> page views/s.
 3. **answers**: ``POST /s/TOKEN`` with ``csrf``, one or both ``q:QUESTION=INDEX`` and sometimes a
-   ``comment``. Four POSTs in five come from a subscriber not seen yet (inserts); the fifth re-answers
-   a subscriber at least 1,000 POSTs back (a replacement, or an insert for the other question).
+   ``comment``. About four POSTs in five come from a subscriber not seen yet (inserts); the others
+   re-answer a subscriber last seen at least 1,000 POSTs before (a replacement, or an insert for the
+   other question), so no two POSTs of one subscriber are in flight together.
    Afterwards the ``answers`` table is compared with every POST that got a 200: each (respondent,
    question) pair must be there with the option last sent, and nothing else (durability check).
 
@@ -33,20 +46,22 @@ core (the machine has 200): this process (client), the server and its workers (f
 of the machine (other, from /proc/stat) and steal. A client near 100 % is the bottleneck.
 
 Targets: >= 1,000 answers/s with p99 < 100 ms, 0 errors, 0 answers lost. A summary table is printed
-and written to ``benchmarks/results/collector.json`` (``collector-quick.json`` for ``--quick``).
+and written to ``benchmarks/results/collector.json`` (``-quick``, ``-w1``, ``-plain`` are added to
+the name for ``--quick``, ``--workers 1``, ``--plain``).
 A MISS does not change the exit code; a failed durability check or errors do.
 
 ``--profile`` instead runs one worker under cProfile (``python -m cProfile -o ... -m tidings ...
 collect --workers 1``) during a short answers load with the raw client (the forms are fetched
 before, from an unprofiled server), stops it with SIGINT and prints the top 25 functions by
 cumulative and by total time, and what ``survey_post`` calls. The profile is kept in
-``benchmarks/results/collector.prof``.
+``benchmarks/results/collector.prof`` (``collector-plain.prof`` with ``--plain``).
 
 How to run (with the Python of the environment tidings is installed in)::
 
     python benchmarks/collector.py            # 20,000 requests or 20 s per row
     python benchmarks/collector.py --quick    # 2,000 requests or 5 s per row
     python benchmarks/collector.py --workers 1  # the same with one uvicorn worker
+    python benchmarks/collector.py --plain    # the server on asyncio + h11 (no uvloop/httptools)
     python benchmarks/collector.py --profile  # cProfile one worker (3,000 POSTs or 10 s)
 """
 
@@ -54,6 +69,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import platform
@@ -93,6 +109,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 TARGET_RATE = 1000.0
 TARGET_P99_MS = 100.0
 QUESTIONS = ("happy", "often")
+PACKAGES = ("uvicorn", "starlette", "httpx", "sqlalchemy", "uvloop", "httptools")
 CSRF = re.compile(rb'name="csrf" value="([^"]+)"')
 PYPROJECT = """\
 [tool.tidings]
@@ -178,25 +195,44 @@ def make_community(root: Path, port: int, count: int) -> None:
     engine.dispose()
 
 
-def start_server(root: Path, port: int, workers: int, log: Path,
-                 prefix: list[str]) -> subprocess.Popen[bytes]:
+def server_stack(workdir: Path, plain: bool) -> tuple[str, dict[str, str]]:
+    """What uvicorn's "auto" loop and HTTP parser pick in the server, and its environment. With
+    ``plain``, a sitecustomize.py on its PYTHONPATH hides uvloop and httptools from the server and
+    its workers, so uvicorn falls back to asyncio + h11 (tidings does not choose them)."""
     env = {**os.environ, "TIDINGS_SECRET": SECRET, "CI": "true"}
+    fast = [m for m in ("uvloop", "httptools") if importlib.util.find_spec(m) is not None]
+    if plain and fast:
+        hide = workdir / "plain"
+        hide.mkdir()
+        (hide / "sitecustomize.py").write_text("import sys\n\n"
+                                               "sys.modules.update(uvloop=None, httptools=None)\n")
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(hide), env.get("PYTHONPATH")]))
+        fast = []
+    loop = "uvloop" if "uvloop" in fast else "asyncio"
+    return f"{loop} + {'httptools' if 'httptools' in fast else 'h11'}", env
+
+
+def start_server(root: Path, port: int, workers: int, log: Path, prefix: list[str],
+                 env: dict[str, str]) -> subprocess.Popen[bytes]:
     command = [*prefix, "-m", "tidings", "--root", str(root), "collect", "--host", "127.0.0.1",
                "--port", str(port), "--workers", str(workers)]
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200 and \
-                    log.read_text().count("Application startup complete") >= workers:
-                return process
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    stop_server(process)
-    raise RuntimeError(f"the collector did not start:\n{log.read_text()}")
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200 and \
+                        log.read_text().count("Application startup complete") >= workers:
+                    return process
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"the collector did not start:\n{log.read_text()}")
+    except BaseException:
+        stop_server(process)
+        raise
 
 
 def stop_server(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
@@ -257,6 +293,7 @@ class Load:
     seconds: float
     keep: Callable[[int, bytes], None] | None
     meter: Meter
+    concurrency: int = CONCURRENCY
     statuses: list[int | None] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     deadline: float = 0.0
@@ -281,7 +318,7 @@ async def _httpx(base: str, load: Load) -> None:
     # verify=False: no CA bundle loaded per client (plain HTTP anyway). Clients are made before the clock.
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     clients = [httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT, verify=False)
-               for _ in range(CONCURRENCY)]
+               for _ in range(load.concurrency)]
 
     async def work(client: httpx.AsyncClient) -> None:
         while (i := load.next()) is not None:
@@ -345,7 +382,7 @@ async def _raw(base: str, load: Load) -> None:
             writer.close()
 
     load.begin()
-    await asyncio.gather(*(work() for _ in range(CONCURRENCY)))
+    await asyncio.gather(*(work() for _ in range(load.concurrency)))
     load.meter.stop()
 
 
@@ -353,8 +390,8 @@ CLIENTS = {"httpx": _httpx, "raw": _raw}
 
 
 def drive(client: str, kind: str, base: str, server_pid: int, calls: list[Call], seconds: float,
-          keep: Callable[[int, bytes], None] | None = None) -> Row:
-    load = Load(calls, seconds, keep, Meter(server_pid))
+          keep: Callable[[int, bytes], None] | None = None, concurrency: int = CONCURRENCY) -> Row:
+    load = Load(calls, seconds, keep, Meter(server_pid), concurrency)
     asyncio.run(CLIENTS[client](base, load))
     row = Row(client, kind, load.statuses, load.latencies, load.meter.result)
     s = row.summary()
@@ -473,24 +510,28 @@ def bottleneck(s: dict[str, Any]) -> str:
 
 
 # -- the two modes -----------------------------------------------------------------------------
-def benchmark(workdir: Path, count: int, seconds: float, quick: bool, workers: int) -> int:
+def benchmark(workdir: Path, count: int, seconds: float, quick: bool, workers: int, plain: bool) -> int:
     port, signer = free_port(), Signer(SECRET)
     root, base = workdir / "club", f"http://127.0.0.1:{port}"
     n = len(CLIENTS) * count
     make_community(root, port, n)
     tokens = {s: signer.sign("survey", str(s), "bench", "pulse") for s in range(1, n + 1)}
-    print(f"{n} subscribers, {n} tokens; collector with {workers} workers on {base}; K = {CONCURRENCY}; "
-          f"{count} requests or {seconds:.0f} s per row", flush=True)
+    stack, env = server_stack(workdir, plain)
+    print(f"{n} subscribers, {n} tokens; collector with {workers} workers ({stack}) on {base}; "
+          f"K = {CONCURRENCY}; {count} requests or {seconds:.0f} s per row", flush=True)
     ceilings = [sqlite_ceiling(workdir / "before.sqlite", count // 4, seconds / 4)]
-    server = start_server(root, port, workers, workdir / "collector.log", [sys.executable])
+    server = start_server(root, port, workers, workdir / "collector.log", [sys.executable], env)
     rows: list[Row] = []
     checks: list[dict[str, Any]] = []
     expected: dict[tuple[str, str], int] = {}
     try:
+        # One keep-alive connection, one request at a time: the latency floor of the server.
+        alone = drive("raw", "health/1", base, server.pid, [Call("GET", "/health")] * 200, 5, concurrency=1)
         for number, client in enumerate(CLIENTS):
             mine = {s: tokens[s] for s in range(number * count + 1, (number + 1) * count + 1)}
             health = drive(client, "health", base, server.pid, [Call("GET", "/health")] * count, seconds)
-            needed = dict(list(mine.items())[:int(count * 0.8) + 1])  # 4 POSTs in 5 are fresh subscribers
+            # about 4 POSTs in 5 come from fresh subscribers (all of the first 1,000)
+            needed = dict(list(mine.items())[:min(count, int(count * 0.82) + 250)])
             pages, csrf = fetch_forms(client, base, server.pid, needed, 3 * seconds)
             plan = plan_answers(mine, csrf, count, seed=number)
             distinct = len({subscriber for subscriber, _ in plan.chosen})
@@ -521,6 +562,12 @@ def benchmark(workdir: Path, count: int, seconds: float, quick: bool, workers: i
         ] + [(f"{client}: {who} CPU % (answers)", a[f"{who}_cpu_pct"], "of 200", None)
              for who in ("client", "server", "other")]
         print(f"{client}: answers run: {bottleneck(a)}")
+    one = alone.summary()
+    metrics.append(("health, 1 keep-alive conn: p50 ms", one["p50_ms"], "", None))
+    if one["p50_ms"] > 30:
+        print(f"note: {one['p50_ms']:.0f} ms per request on one keep-alive connection: the response "
+              "body waits for the client's delayed ACK (uvicorn --workers N on asyncio leaves Nagle "
+              "on, Kludex/uvicorn#3149), which caps K connections at K / that many requests/s")
     metrics += [(f"sqlite ceiling commits/s, {when}", c["per_s"], "", None)
                 for when, c in zip(("before", "after"), ceilings, strict=True)]
     lost = checks[-1]["missing"] + checks[-1]["wrong_option"]
@@ -531,14 +578,17 @@ def benchmark(workdir: Path, count: int, seconds: float, quick: bool, workers: i
         print(f"{name:<36} {value:>10.2f}  {target:<10} {verdict}")
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    out = RESULTS_DIR / f"collector{'-quick' if quick else ''}{'' if workers == 2 else f'-w{workers}'}.json"
+    out = RESULTS_DIR / "collector{}{}{}.json".format(
+        "-quick" if quick else "", "" if workers == 2 else f"-w{workers}", "-plain" if plain else "")
     out.write_text(json.dumps({
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpus": os.cpu_count(), "load_average_at_start": LOAD_AVERAGE,
-                    **{p: metadata.version(p) for p in ("uvicorn", "starlette", "httpx", "sqlalchemy")}},
-        "subscribers": n, "concurrency": CONCURRENCY, "count": count, "seconds": seconds, "workers": workers,
-        "sqlite_ceiling": ceilings, "rows": [r.summary() for r in rows], "database": checks,
+                    **{p: metadata.version(p) for p in PACKAGES if importlib.util.find_spec(p)}},
+        "server_stack": stack, "subscribers": n, "concurrency": CONCURRENCY, "count": count,
+        "seconds": seconds, "workers": workers,
+        "sqlite_ceiling": ceilings, "one_connection": one, "rows": [r.summary() for r in rows],
+        "database": checks,
         "metrics": [{"metric": m, "measured": v, "target": t, "pass": ok} for m, v, t, ok in metrics],
     }, indent=2) + "\n", encoding="utf-8")
     print(f"\nwritten to {out.relative_to(REPO)}")
@@ -546,21 +596,23 @@ def benchmark(workdir: Path, count: int, seconds: float, quick: bool, workers: i
     return 1 if bad else 0
 
 
-def profile(workdir: Path, count: int, seconds: float) -> int:
+def profile(workdir: Path, count: int, seconds: float, plain: bool) -> int:
     """cProfile one worker while it records answers (the forms are fetched from an unprofiled server)."""
+    stack, env = server_stack(workdir, plain)
+    print(f"server stack: {stack}", flush=True)
     port, signer = free_port(), Signer(SECRET)
     root, base = workdir / "club", f"http://127.0.0.1:{port}"
     make_community(root, port, count)
     tokens = {s: signer.sign("survey", str(s), "bench", "pulse") for s in range(1, count + 1)}
-    server = start_server(root, port, 1, workdir / "pages.log", [sys.executable])
+    server = start_server(root, port, 1, workdir / "pages.log", [sys.executable], env)
     try:
         _, csrf = fetch_forms("raw", base, server.pid, tokens, 3 * seconds)
     finally:
         stop_server(server)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    prof = RESULTS_DIR / "collector.prof"
+    prof = RESULTS_DIR / f"collector{'-plain' if plain else ''}.prof"
     server = start_server(root, port, 1, workdir / "collector.log",
-                          [sys.executable, "-m", "cProfile", "-o", str(prof)])
+                          [sys.executable, "-m", "cProfile", "-o", str(prof)], env)
     try:
         drive("raw", "answers", base, server.pid, plan_answers(tokens, csrf, count, seed=0).calls, seconds)
     finally:
@@ -581,14 +633,16 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="2,000 requests or 5 s per row")
     parser.add_argument("--profile", action="store_true", help="cProfile one worker under a short load")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (default 2)")
+    parser.add_argument("--plain", action="store_true",
+                        help="hide uvloop and httptools from the server: asyncio + h11")
     args = parser.parse_args()
     count, seconds = (2000, 5.0) if args.quick else (3000, 10.0) if args.profile else (20_000, 20.0)
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in LOAD_AVERAGE)} ({os.cpu_count()} CPUs)",
           flush=True)
     with tempfile.TemporaryDirectory(prefix="tidings-collector-bench-") as tmp:
         if args.profile:
-            return profile(Path(tmp), count, seconds)
-        return benchmark(Path(tmp), count, seconds, args.quick, args.workers)
+            return profile(Path(tmp), count, seconds, args.plain)
+        return benchmark(Path(tmp), count, seconds, args.quick, args.workers, args.plain)
 
 
 if __name__ == "__main__":
