@@ -498,10 +498,12 @@ def record(plan: Answers, row: Row, signer: Signer, expected: dict[tuple[str, st
     return unconfirmed
 
 
-def bottleneck(s: dict[str, Any]) -> str:
+def bottleneck(s: dict[str, Any], workers: int) -> str:
     """Which side ran out of CPU during a row (percentages are of one core; the machine has 200)."""
     if s["client_cpu_pct"] >= 90:
         return f"the load generator is the bottleneck (client {s['client_cpu_pct']} % of its one core)"
+    if s["server_cpu_pct"] >= 90 * min(workers, 2):
+        return f"the server is CPU-bound ({s['server_cpu_pct']} % for {workers} worker process(es))"
     if s["client_cpu_pct"] + s["server_cpu_pct"] + s["other_cpu_pct"] >= 180:
         return ("the 2 CPUs are saturated (client {client_cpu_pct} + server {server_cpu_pct} "
                 "+ other processes {other_cpu_pct} %)".format(**s))
@@ -561,7 +563,7 @@ def benchmark(workdir: Path, count: int, seconds: float, quick: bool, workers: i
             (f"{client}: page views/s", g["per_s"], "", None),
         ] + [(f"{client}: {who} CPU % (answers)", a[f"{who}_cpu_pct"], "of 200", None)
              for who in ("client", "server", "other")]
-        print(f"{client}: answers run: {bottleneck(a)}")
+        print(f"{client}: answers run: {bottleneck(a, workers)}")
     one = alone.summary()
     metrics.append(("health, 1 keep-alive conn: p50 ms", one["p50_ms"], "", None))
     if one["p50_ms"] > 30:
