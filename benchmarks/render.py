@@ -44,7 +44,6 @@ import gc
 import io
 import json
 import os
-import platform
 import pstats
 import sys
 import time
@@ -54,10 +53,11 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import machine  # benchmarks/machine.py: this folder is on sys.path when run as a script
 
 from tidings.content import load
 from tidings.mail.message import MessageTemplate, Recipient, address
@@ -246,19 +246,8 @@ def print_summary(rows: Sequence[Row]) -> None:
 
 
 def environment() -> dict[str, Any]:
-    def version(name: str) -> str:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            return "not installed"
-
-    return {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(), "executable": sys.executable,
-        "platform": platform.platform(), "cpus": os.cpu_count(),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-        **{name: version(name) for name in ("tidings", "mjml-python", "Jinja2", "itsdangerous")},
-    }
+    return machine.environment("mjml-python", "Jinja2", "itsdangerous",
+                               load_average=[round(x, 2) for x in os.getloadavg()])
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -41,7 +41,6 @@ import contextlib
 import io
 import json
 import os
-import platform
 import random
 import shutil
 import statistics
@@ -52,9 +51,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
+
+import machine  # benchmarks/machine.py: this folder is on sys.path when run as a script
 
 HERE = Path(__file__).resolve().parent
 RESULTS_DIR = HERE / "results"
@@ -612,19 +612,9 @@ def load_average() -> float:
 
 
 def environment() -> dict[str, Any]:
-    def version(name: str) -> str:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            return "not installed"
-
-    return {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(), "executable": sys.executable,
-        "platform": platform.platform(), "cpus": os.cpu_count(),
-        "rss_from": GNU_TIME or "python getrusage wrapper", "load_average": load_average(),
-        **{name: version(name) for name in ("tidings", "mkdocs", "mkdocs-material")},
-    }
+    return machine.environment("mkdocs", "mkdocs-material",
+                               rss_from=GNU_TIME or "python getrusage wrapper",
+                               load_average=load_average())
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
