@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
 import secrets
 from pathlib import Path
-from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
 from tidings.errors import ConfigError
 
@@ -49,24 +49,30 @@ class Signer:
 
     def __init__(self, secret: str) -> None:
         self._secret = secret.encode()
-        self._serializers = {
-            purpose: URLSafeTimedSerializer(secret, salt=f"tidings.{purpose}") for purpose in PURPOSES
+        # itsdangerous' TimestampSigner over a compact payload (base64url of the values joined by
+        # a unit separator): a serializer's JSON and zlib steps cost more than the HMAC itself.
+        self._signers = {
+            purpose: TimestampSigner(secret, salt=f"tidings.{purpose}", digest_method=hashlib.sha256)
+            for purpose in PURPOSES
         }
 
     def sign(self, purpose: str, *values: str) -> str:
-        return str(self._serializers[purpose].dumps(list(values)))
+        payload = base64.urlsafe_b64encode("\x1f".join(values).encode()).rstrip(b"=")
+        return self._signers[purpose].sign(payload).decode("ascii")
 
     def verify(self, purpose: str, token: str, max_age: int | None = None) -> list[str]:
         """The values a token was signed with; TokenError if forged, mismatched or expired."""
         try:
-            data: Any = self._serializers[purpose].loads(token, max_age=max_age)
+            payload = self._signers[purpose].unsign(token, max_age=max_age)
         except SignatureExpired:
             raise TokenError("this link has expired") from None
         except BadSignature:
             raise TokenError("this link is not valid") from None
-        if not isinstance(data, list) or not all(isinstance(v, str) for v in data):
-            raise TokenError("this link is not valid")
-        return data
+        try:
+            text = base64.urlsafe_b64decode(payload + b"=" * (-len(payload) % 4)).decode()
+        except (ValueError, UnicodeDecodeError):
+            raise TokenError("this link is not valid") from None
+        return text.split("\x1f")
 
     def digest(self, *values: str, length: int = 20) -> str:
         """A keyed, stable hex digest (Message-IDs, pseudonyms): reveals nothing without the key."""
