@@ -27,10 +27,6 @@ def feedback_path(root: Path, survey_id: str) -> Path:
     return root / "feedback" / f"{survey_id}.csv"
 
 
-def read_rows(path: Path) -> list[FeedbackRow]:
-    return read_feedback(path)
-
-
 def _ordered(survey: Survey, rows: Iterable[FeedbackRow]) -> list[FeedbackRow]:
     order = {q.id: i for i, q in enumerate(survey.questions)}
     return sorted(rows, key=lambda r: (r.date, r.respondent, order.get(r.question, 999), r.question))
@@ -59,7 +55,7 @@ def export_feedback(engine: sa.Engine, community: Community) -> dict[str, int]:
     tz = community.config.timezone
     for survey in community.surveys:
         path = feedback_path(community.config.root, survey.id)
-        existing = read_rows(path)
+        existing = read_feedback(path)
         publish = {row.key(): row.publish for row in existing}
         labels = {q.id: q.options for q in survey.questions}
         rows = [row for row in existing if row.source == "import"]  # other tools' answers stay
@@ -141,6 +137,6 @@ def import_feedback(root: Path, community: Community, file: Path, survey_id: str
         raise ContentError(problems)
     path = feedback_path(root, survey.id)
     new = {row.key() for row in rows}
-    kept = [row for row in read_rows(path) if row.key() not in new]
+    kept = [row for row in read_feedback(path) if row.key() not in new]
     write_rows(path, _ordered(survey, kept + rows))
     return len(rows)

@@ -310,7 +310,7 @@ def check_duplicates(community: model.Community) -> list[Problem]:
         for entry in items:
             if entry.slug in seen:
                 what = "id" if kind == "survey" else "slug"
-                problems.append(Problem(entry.path, 1 if kind != "survey" else 2,
+                problems.append(Problem(entry.path, entry.line_of("id") if kind == "survey" else 1,
                                         f"duplicate {kind} {what} '{entry.slug}' "
                                         f"(also used by {seen[entry.slug].path})", what))
             else:

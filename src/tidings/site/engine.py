@@ -18,8 +18,8 @@ from tidings.errors import BuildError
 from tidings.site import preview_hooks
 from tidings.site.stage import stage
 
-# What MkDocs itself stamps into the output; tidings pins it to T (see ``deterministic_env``).
-ENGINE_STAMPS = ("sitemap.xml lastmod dates", "sitemap.xml.gz header time")
+# MkDocs stamps the sitemap's lastmod dates and the sitemap.xml.gz header time itself;
+# ``deterministic_env`` pins both to T.
 
 
 @dataclass

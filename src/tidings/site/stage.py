@@ -505,7 +505,7 @@ class Stager:
         return page_url(self.config, item)
 
     # -- mkdocs.yml -------------------------------------------------------------------------
-    def mkdocs_config(self, site_dir: Path, overrides: Path) -> dict[str, Any]:
+    def mkdocs_config(self, site_dir: Path, overrides: Path, user: dict[str, Any]) -> dict[str, Any]:
         t = self.text
         c = self.config
         nav: list[Any] = [{"Home": "index.md"}, {t["news.title"]: "announcements/index.md"},
@@ -556,7 +556,6 @@ class Stager:
             "extra_css": [f"{ASSET_DIR}/tidings.css"],
             "extra_javascript": [f"{ASSET_DIR}/tidings.js"],
         }
-        user = read_user_config(c.root)
         merged = merge_config(user, generated, c.root)
         merged.setdefault("extra", {})
         return merged
@@ -605,7 +604,7 @@ def stage(view: PublicView, stage_dir: Path, site_dir: Path, *,
             if file.is_file() and name not in held_back:
                 files[name] = file.read_bytes()
     removed = sync_tree(stage_dir / "docs", files)
-    mkdocs_config = stager.mkdocs_config(site_dir, overrides)
+    mkdocs_config = stager.mkdocs_config(site_dir, overrides, user)
     if site_url:
         mkdocs_config["site_url"] = site_url
     if hooks:
