@@ -58,6 +58,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import machine  # benchmarks/machine.py: this folder is on sys.path when run as a script
+from machine import Row, print_summary, status
 
 from tidings.content import load
 from tidings.mail.message import MessageTemplate, Recipient, address
@@ -226,23 +227,7 @@ def profile(build: Build, count: int, top: int = 15) -> str:
     return out.getvalue()
 
 
-@dataclass
-class Row:
-    name: str
-    value: str
-    target: str
-    status: str
 
-
-def status(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
-
-
-def print_summary(rows: Sequence[Row]) -> None:
-    width = max(len(r.name) for r in rows)
-    print(f"\n{'Summary':<{width}}  {'measured':>12}  {'target':>10}  result")
-    for r in rows:
-        print(f"{r.name:<{width}}  {r.value:>12}  {r.target:>10}  {r.status}")
 
 
 def environment() -> dict[str, Any]:

@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import machine  # benchmarks/machine.py: this folder is on sys.path when run as a script
+from machine import Row, print_summary, status
 
 HERE = Path(__file__).resolve().parent
 RESULTS_DIR = HERE / "results"
@@ -574,18 +575,7 @@ def bench_serve(count: int, scratch: Callable[[str], Path]) -> ServeResult:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Row:
-    name: str
-    value: str
-    target: str
-    status: str
-
-
 def summary_rows(sites: Sequence[SiteResult], chk: CheckResult, srv: ServeResult) -> list[Row]:
-    def status(ok: bool) -> str:
-        return "PASS" if ok else "MISS"
-
     rows = [Row(f"site N={s.posts}: Material blog / tidings", f"{s.ratio:.2f}x",
                 f">= {MIN_RATIO}x", status(s.ratio >= MIN_RATIO)) for s in sites]
     rows.append(Row(f"check, {chk.files} files (whole CLI)", f"{chk.cli_seconds:.2f} s",
@@ -595,12 +585,6 @@ def summary_rows(sites: Sequence[SiteResult], chk: CheckResult, srv: ServeResult
                     status(srv.edit_median_seconds < MAX_EDIT_SECONDS)))
     return rows
 
-
-def print_summary(rows: Sequence[Row]) -> None:
-    width = max(len(r.name) for r in rows)
-    print(f"\n{'Summary':<{width}}  {'measured':>9}  {'target':>9}  result")
-    for r in rows:
-        print(f"{r.name:<{width}}  {r.value:>9}  {r.target:>9}  {r.status}")
 
 
 def load_average() -> float:
