@@ -195,6 +195,39 @@ def test_dry_run_renders_everything_and_sends_nothing(make_repo: MakeRepo) -> No
     assert real.sent == 5 and len(handler.received) == 5
 
 
+class PowerCut(SMTPTransport):
+    """A real SMTP transport whose process "dies" (an unexpected error) after ``limit`` messages."""
+
+    def __init__(self, url: str, limit: int) -> None:
+        super().__init__(parse_smtp_url(url))
+        self.limit = limit
+
+    async def send(self, worker: int, sender: str, recipient: str, data: bytes) -> None:
+        if self.limit <= 0:
+            raise RuntimeError("power cut")
+        self.limit -= 1
+        await super().send(worker, sender, recipient, data)
+
+
+def test_a_run_that_stops_early_leaves_the_rest_to_the_next_run(make_repo: MakeRepo) -> None:
+    root, engine = make_community(make_repo, 450)  # more than one claimed batch ahead
+    handler = CatchingHandler()
+    community = load(root)
+    with LocalSMTPServer(handler) as server:
+        cut = IssueSender(engine, community, community.newsletters[0], PowerCut(server.url, 30),
+                          Signer(SECRET), FAST)
+        with ThreadPoolExecutor(1) as pool, pytest.raises(RuntimeError, match="power cut"):
+            pool.submit(asyncio.run, cut.run()).result()
+        at_cut = sum(handler.received.values())
+        # The other workers' messages in flight at the cut were abandoned half way.
+        assert 30 - (FAST.concurrency - 1) <= at_cut <= 30
+        rest = send(root, engine, server)
+    assert rest.complete and rest.failed == 0 and rest.sent + rest.already == 450
+    counts = handler.received
+    assert set(counts) == {address(i) for i in range(450)}  # nobody is left out
+    assert sum(n - 1 for n in counts.values()) <= FAST.concurrency - 1  # only those in flight twice
+
+
 SENDER_SCRIPT = """
 import sys
 from pathlib import Path
@@ -237,7 +270,7 @@ def test_a_send_killed_midway_resumes_and_nobody_misses_it(make_repo: MakeRepo) 
     # what two connections deliver in one 50 ms log-flush interval (and the messages on the wire).
     print(f"{len(twice)} messages arrived twice")
     assert len(twice) <= 15, twice
-    assert max(counts.values()) == 2
+    assert max(counts.values()) <= 2
 
 
 def test_two_runs_at_once_never_send_twice(make_repo: MakeRepo) -> None:

@@ -105,6 +105,7 @@ class MessageTemplate:
         self.html = SplicedBody(issue.html)
         self.host = config.host
         self.mailto = config.unsubscribe_mailto
+        self._date: tuple[int, bytes] = (-1, b"")
 
     def personal_values(self, recipient: Recipient) -> dict[str, str]:
         """The signed tokens that make this recipient's links theirs."""
@@ -120,6 +121,13 @@ class MessageTemplate:
         digest = self.signer.digest("message-id", self.issue.newsletter.slug, recipient.id)
         return f"<{self.issue.newsletter.slug}.{digest}@{self.host}>"
 
+    def date_header(self, now: datetime) -> bytes:
+        """``Date:`` to the second, formatted once per second (it costs as much as a signature)."""
+        second = int(now.timestamp())
+        if self._date[0] != second:
+            self._date = (second, f"Date: {format_datetime(now.replace(microsecond=0))}".encode() + CRLF)
+        return self._date[1]
+
     def build(self, recipient: Recipient, now: datetime) -> bytes:
         """The complete RFC 5322 message for one recipient."""
         values = self.personal_values(recipient)
@@ -128,7 +136,7 @@ class MessageTemplate:
             unsubscribe += f",\r\n <mailto:{self.mailto}?subject=unsubscribe%20{values['unsubscribe']}>"
         head = b"".join([
             header("To", address(recipient.name, recipient.email)),
-            f"Date: {format_datetime(now)}".encode() + CRLF,
+            self.date_header(now),
             f"Message-ID: {self.message_id(recipient)}".encode() + CRLF,
             f"List-Unsubscribe: {unsubscribe}".encode() + CRLF,
             self.fixed_headers,

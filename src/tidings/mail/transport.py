@@ -5,6 +5,7 @@ The sender needs one small interface, ``Transport``; SMTP and the local outbox i
 
 from __future__ import annotations
 
+import asyncio
 import mailbox
 import os
 import ssl
@@ -134,6 +135,11 @@ class SMTPTransport:
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             await self._drop(worker)
             raise DeliveryError(f"connection problem: {exc or type(exc).__name__}") from None
+        except asyncio.CancelledError:
+            # Stopped half way through a transaction: the session is in an unknown state, and a
+            # QUIT on it could wait for the whole timeout.
+            await self._drop(worker)
+            raise
         if refused:
             code, message = next(iter(refused.values()))
             raise DeliveryError(f"{code} {message}", code=code, permanent=code >= 500,

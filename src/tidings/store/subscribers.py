@@ -55,7 +55,8 @@ def normalize_email(address: str) -> tuple[str, str]:
     return valid.normalized, valid.normalized.casefold()
 
 
-def _tags(value: str | Iterable[str] | None) -> tuple[str, ...]:
+def parse_tags(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Tags from text ("a, b;c") or a list: stripped, lower case, sorted, unique."""
     if value is None:
         return ()
     items = re.split(r"[,;|]", value) if isinstance(value, str) else list(value)
@@ -66,7 +67,7 @@ def _row(row: sa.Row[tuple[object, ...]]) -> Subscriber:
     m = row._mapping
     return Subscriber(
         id=int(m["id"]), email=str(m["email"]), name=m["name"], lang=m["lang"], timezone=m["timezone"],
-        tags=_tags(str(m["tags"] or "")), state=str(m["state"]), created_at=m["created_at"],
+        tags=parse_tags(str(m["tags"] or "")), state=str(m["state"]), created_at=m["created_at"],
     )
 
 
@@ -117,7 +118,7 @@ def add(connection: sa.Connection, email: str, *, name: str | None = None, lang:
     validate_profile(lang, timezone)
     moment = now()
     existing = connection.execute(sa.select(subscribers).where(subscribers.c.email_key == key)).first()
-    new_tags = _tags(tags)
+    new_tags = parse_tags(tags)
     if existing is None:
         result = connection.execute(subscribers.insert().values(
             email=address, email_key=key, name=name, lang=lang, timezone=timezone,
@@ -263,12 +264,12 @@ def parse_csv(text: str, path: str) -> tuple[list[ImportRow], list[Problem]]:
             continue
         row = rows.get(key)
         if row is None:
-            rows[key] = ImportRow(line, address, key, name, lang, zone, set(_tags(cell(record, "tags"))))
+            rows[key] = ImportRow(line, address, key, name, lang, zone, set(parse_tags(cell(record, "tags"))))
         else:  # the same person twice: merge, first non-empty value wins
             row.name = row.name or name
             row.lang = row.lang or lang
             row.timezone = row.timezone or zone
-            row.tags |= set(_tags(cell(record, "tags")))
+            row.tags |= set(parse_tags(cell(record, "tags")))
     return list(rows.values()), problems
 
 
