@@ -271,12 +271,17 @@ class IssueSender:
                     "updated_at = ? WHERE issue = ? AND run_id = ? AND state = 'sending' "
                     "AND subscriber_id IN ({0})", len(left)), (stamp, issue, run, *left))
                 self.summary.skipped += skipped.rowcount
+            claimed = run_sql(self.sql("SELECT count(*) FROM send_log WHERE issue = ? AND run_id = ? "
+                                       "AND state = 'sending' AND subscriber_id IN ({0})", n),
+                              (issue, run, *ids)).scalar()
+            if claimed == n:  # the usual case: all of them, no rows to read back
+                return batch
             rows = run_sql(self.sql("SELECT subscriber_id, state, run_id FROM send_log "
                                     "WHERE issue = ? AND subscriber_id IN ({0})", n), (issue, *ids)).all()
         mine = {sid for sid, state, owner in rows if state == "sending" and owner == run}
         self.summary.already += sum(1 for _, state, owner in rows
                                     if state in ("sent", "bounced", "skipped") and owner != run)
-        return batch if len(mine) == n else [item for item in batch if item[0] in mine]
+        return [item for item in batch if item[0] in mine]
 
     def consent_mark(self) -> int:
         assert self.ledger is not None
