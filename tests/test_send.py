@@ -165,6 +165,29 @@ def test_unsubscribe_during_a_send_takes_effect_before_the_next_message(make_rep
     assert summary.skipped == 1 and summary.sent == 29
 
 
+def test_someone_who_leaves_between_reading_the_audience_and_the_claim_is_skipped(
+        make_repo: MakeRepo) -> None:
+    root, engine = make_community(make_repo, 5)
+    community = load(root)
+    sender = IssueSender(engine, community, community.newsletters[0], SMTPTransport(
+        parse_smtp_url("smtp://127.0.0.1:1")), Signer(SECRET), FAST)
+    sender.start_run()
+    batch = next(sender.audience())
+    with engine.begin() as connection:
+        unsubscribe(connection, batch[2][0], source="test")
+    sender.ledger = engine.connect()
+    try:
+        claim = sender.claim(batch)
+    finally:
+        sender.ledger.close()
+    assert [sid for sid, _ in claim.mine] == [sid for sid, _ in batch if sid != batch[2][0]]
+    assert (claim.skipped, claim.already) == (1, 0)
+    with engine.connect() as connection:
+        state = connection.execute(sa.text("SELECT state FROM send_log WHERE subscriber_id = :i"),
+                                   {"i": batch[2][0]}).scalar()
+    assert state == "skipped"
+
+
 def test_audience_tags_and_language_select_who_gets_the_issue(make_repo: MakeRepo) -> None:
     root, engine = make_community(make_repo, 0, **{"newsletters/december.md": """
         ---

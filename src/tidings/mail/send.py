@@ -10,6 +10,7 @@ the issue, and only messages accepted but not yet logged at the crash can arrive
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import random
@@ -23,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -64,6 +65,12 @@ class SendSummary:
         return (f"{self.issue}: sent {self.sent}, failed {self.failed}, bounced {self.bounced}, "
                 f"skipped {self.skipped}, already sent {self.already} "
                 f"({self.elapsed:.1f} s, {rate:.0f} msg/s)")
+
+
+class Claim(NamedTuple):
+    mine: list[tuple[int, Recipient]]  # claimed by this run: send to them now
+    skipped: int  # left the list since the audience was read
+    already: int  # sent (or bounced, or skipped) by an earlier run
 
 
 @dataclass(frozen=True)
@@ -245,8 +252,11 @@ class IssueSender:
         p = "?" if self.engine.dialect.name == "sqlite" else "%s"
         return text.replace("?", p).format(*(", ".join([p] * n) for n in lists))
 
-    def claim(self, batch: list[tuple[int, Recipient]]) -> list[tuple[int, Recipient]]:
-        """Claim a batch for this run; return those this run must send to now."""
+    def claim(self, batch: list[tuple[int, Recipient]]) -> Claim:
+        """Claim a batch for this run: those it must send to now, and the others' counts.
+
+        Runs in the send log's thread; the counts go into the summary on the event loop's.
+        """
         assert self.ledger is not None
         ids = [sid for sid, _ in batch]
         n = len(ids)
@@ -265,23 +275,24 @@ class IssueSender:
             # Whoever left since the audience was read is not sent to.
             left = {r[0] for r in run_sql(self.sql(
                 "SELECT id FROM subscribers WHERE state <> 'confirmed' AND id IN ({0})", n), tuple(ids))}
+            skipped = 0
             if left:
                 skipped = run_sql(self.sql(
                     "UPDATE send_log SET state = 'skipped', last_error = 'unsubscribed during the send', "
                     "updated_at = ? WHERE issue = ? AND run_id = ? AND state = 'sending' "
-                    "AND subscriber_id IN ({0})", len(left)), (stamp, issue, run, *left))
-                self.summary.skipped += skipped.rowcount
+                    "AND subscriber_id IN ({0})", len(left)), (stamp, issue, run, *left)).rowcount
             claimed = run_sql(self.sql("SELECT count(*) FROM send_log WHERE issue = ? AND run_id = ? "
                                        "AND state = 'sending' AND subscriber_id IN ({0})", n),
                               (issue, run, *ids)).scalar()
             if claimed == n:  # the usual case: all of them, no rows to read back
-                return batch
+                return Claim(batch, skipped=skipped, already=0)
             rows = run_sql(self.sql("SELECT subscriber_id, state, run_id FROM send_log "
                                     "WHERE issue = ? AND subscriber_id IN ({0})", n), (issue, *ids)).all()
         mine = {sid for sid, state, owner in rows if state == "sending" and owner == run}
-        self.summary.already += sum(1 for _, state, owner in rows
-                                    if state in ("sent", "bounced", "skipped") and owner != run)
-        return [item for item in batch if item[0] in mine]
+        return Claim([item for item in batch if item[0] in mine],
+                     skipped=sum(1 for _, state, owner in rows if state == "skipped" and owner == run),
+                     already=sum(1 for _, state, owner in rows
+                                 if state in ("sent", "bounced", "skipped") and owner != run))
 
     def consent_mark(self) -> int:
         assert self.ledger is not None
@@ -475,14 +486,15 @@ class IssueSender:
             for batch in self.audience():
                 yield batch
             return
-        pending: asyncio.Task[list[tuple[int, Recipient]]] | None = None
-        for batch in self.audience():
-            claiming = asyncio.create_task(self.in_log(self.claim, batch))
+        pending: asyncio.Task[Claim] | None = None
+        for next_batch in itertools.chain(self.audience(), [None]):
+            claiming = asyncio.create_task(self.in_log(self.claim, next_batch)) if next_batch else None
             if pending is not None:
-                yield await pending
+                claim = await pending
+                self.summary.skipped += claim.skipped
+                self.summary.already += claim.already
+                yield claim.mine
             pending = claiming
-        if pending is not None:
-            yield await pending
 
     async def in_log(self, function: Callable[..., T], *args: Any) -> T:
         """Run ``function`` in the send log's own thread (one at a time, in order)."""
