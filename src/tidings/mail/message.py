@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.charset import Charset
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
 from zoneinfo import ZoneInfo
@@ -24,6 +25,7 @@ from tidings.mail.tokens import Signer
 
 CRLF = b"\r\n"
 SOFT_BREAK = b"=\r\n"
+UTF8 = Charset("utf-8")
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ def header(name: str, value: str) -> bytes:
 
 def address(name: str | None, email: str) -> str:
     """``Name <addr>`` with a non-ASCII display name RFC 2047-encoded."""
-    return formataddr((name or "", email), charset="utf-8")
+    # One Charset for all: formataddr would build a new one for every non-ASCII name.
+    return formataddr((name or "", email), charset=UTF8)
 
 
 class MessageTemplate:
