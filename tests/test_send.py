@@ -214,6 +214,7 @@ def test_dry_run_renders_everything_and_sends_nothing(make_repo: MakeRepo) -> No
     with LocalSMTPServer(handler) as server:
         summary = send(root, engine, server, SendOptions(dry_run=True))
         assert summary.sent == 5 and not handler.received
+        assert "dry run" in summary.line() and "sent none" in summary.line()
         real = send(root, engine, server)
     assert real.sent == 5 and len(handler.received) == 5
 

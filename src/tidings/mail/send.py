@@ -58,10 +58,14 @@ class SendSummary:
     already: int = 0  # sent by an earlier run
     elapsed: float = 0.0
     complete: bool = False
+    dry_run: bool = False  # rendered everything, sent nothing
     errors: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         rate = self.sent / self.elapsed if self.elapsed else 0.0
+        if self.dry_run:
+            return (f"{self.issue}: dry run: rendered {self.sent} messages (one per subscriber in the "
+                    f"audience), sent none ({self.elapsed:.1f} s, {rate:.0f} msg/s)")
         return (f"{self.issue}: sent {self.sent}, failed {self.failed}, bounced {self.bounced}, "
                 f"skipped {self.skipped}, already sent {self.already} "
                 f"({self.elapsed:.1f} s, {rate:.0f} msg/s)")
@@ -204,7 +208,7 @@ class IssueSender:
         self.renderer = IssueRenderer(community, letter, clock())
         self.templates: dict[str, MessageTemplate] = {}
         self.envelope_from = parseaddr(community.config.sender)[1]
-        self.summary = SendSummary(letter.slug)
+        self.summary = SendSummary(letter.slug, dry_run=options.dry_run)
         self.results: list[tuple[int, str, int, str | None]] = []
         self.bounces: list[tuple[int, str]] = []
         self.log_thread = ThreadPoolExecutor(1, thread_name_prefix="tidings-send-log")
