@@ -128,7 +128,7 @@ class MessageTemplate:
         """``Date:`` to the second, formatted once per second (it costs as much as a signature)."""
         second = int(now.timestamp())
         if self._date[0] != second:
-            self._date = (second, f"Date: {format_datetime(now.replace(microsecond=0))}".encode() + CRLF)
+            self._date = (second, f"Date: {format_datetime(now)}".encode() + CRLF)
         return self._date[1]
 
     def build(self, recipient: Recipient, now: datetime) -> bytes:

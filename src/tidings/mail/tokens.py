@@ -63,12 +63,12 @@ class _KeyedTimestampSigner(TimestampSigner):
         moment = self.get_timestamp()
         if self._stamp[0] != moment:
             self._stamp = (moment, base64_encode(int_to_bytes(moment)))
-        signed = (value.encode() if isinstance(value, str) else value) + self._sep + self._stamp[1]
+        signed = want_bytes(value) + self._sep + self._stamp[1]
         return signed + self._sep + self.get_signature(signed)
 
     def get_signature(self, value: str | bytes) -> bytes:
         mac = self._mac.copy()
-        mac.update(value.encode() if isinstance(value, str) else value)
+        mac.update(want_bytes(value))
         return base64_encode(mac.digest())
 
 
