@@ -20,9 +20,10 @@ from itsdangerous import TimestampSigner
 from tests.conftest import REPO_ROOT, MakeRepo
 from tidings.checks import check_all
 from tidings.content import load
+from tidings.errors import TokenError
 from tidings.mail.message import MessageTemplate, Recipient
 from tidings.mail.render import IssueRenderer
-from tidings.mail.tokens import Signer, TokenError
+from tidings.mail.tokens import Signer
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 SECRET = "test-secret-" + "x" * 20

@@ -1,4 +1,14 @@
-"""One exception tree for every user-facing error; each carries where and what was expected."""
+"""One exception tree for every user-facing error; each carries where and what was expected.
+
+    TidingsError                 never shown as a traceback; ``exit_code`` says how the CLI ends
+    ├── UsageError               the command line itself is wrong (exit 2)
+    ├── ConfigError              ``[tool.tidings]`` or an environment variable is wrong
+    ├── ContentError             content files are wrong: every ``Problem`` found in one run
+    ├── InputError               text from outside (form, CSV, CLI) that tidings refuses
+    ├── BuildError               the site engine failed; the previous site is untouched
+    ├── TokenError               a link token that is forged, for another purpose, or expired
+    └── DeliveryError            a message was not accepted (SMTP code, recipient, permanent?)
+"""
 
 from __future__ import annotations
 
@@ -51,3 +61,31 @@ class ContentError(TidingsError):
 
 class BuildError(TidingsError):
     """The site engine failed; the previous site was left untouched."""
+
+
+class InputError(TidingsError):
+    """Text from outside (a form field, a CSV cell, a CLI argument) that tidings refuses.
+
+    ``field`` names what was wrong, so a form can show it next to the input and the CLI can say
+    which argument or column to fix.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class TokenError(TidingsError):
+    """A token that is forged, for another purpose, or expired."""
+
+
+class DeliveryError(TidingsError):
+    """A message was not accepted. ``permanent``: retrying cannot help (5xx)."""
+
+    def __init__(self, message: str, *, code: int | None = None, permanent: bool = False,
+                 recipient_refused: bool = False, recipient: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.permanent = permanent
+        self.recipient_refused = recipient_refused
+        self.recipient = recipient

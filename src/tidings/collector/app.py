@@ -9,6 +9,7 @@ import hmac
 import html
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,8 +27,9 @@ from starlette.routing import Route
 from tidings.collector.writer import GroupCommitter
 from tidings.content import load
 from tidings.content.model import Community, Survey
-from tidings.mail.message import address
-from tidings.mail.tokens import Signer, TokenError, load_secret
+from tidings.errors import TokenError
+from tidings.mail.message import confirmation_message
+from tidings.mail.tokens import Signer, load_secret
 from tidings.mail.transport import Transport, transport_from_env
 from tidings.store import now, open_database
 from tidings.store.schema import answers, consent_events, signup_attempts
@@ -223,26 +225,14 @@ async def signup_post(request: Request) -> Response:
 
 
 async def send_confirmation(c: Collector, subscriber_id: int, email_address: str, name: str | None) -> None:
-    from email.utils import format_datetime, parseaddr
-
     config = c.community.config
     token = confirmation_token(c, subscriber_id)
-    link = config.collector(f"confirm/{token}")
-    text = (f"Hello,\n\nplease confirm that you want news from {config.name}:\n\n{link}\n\n"
-            "If you did not ask for this, ignore this email: nothing else will be sent.\n\n"
-            f"--\n{config.contact}\n")
-    sender_name, sender_email = parseaddr(config.sender)
-    data = "\r\n".join([
-        f"From: {address(sender_name, sender_email)}",
-        f"To: {address(name, email_address)}",
-        f"Subject: Please confirm your subscription to {config.name}",
-        f"Date: {format_datetime(now())}",
-        f"Message-ID: <confirm.{c.signer.digest('confirm', str(subscriber_id), token)}@{config.host}>",
-        "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit",
-        "", text.replace("\n", "\r\n")]).encode("utf-8")
+    message_id = f"<confirm.{c.signer.digest('confirm', str(subscriber_id), token)}@{config.host}>"
+    data = confirmation_message(config, name, email_address, config.collector(f"confirm/{token}"),
+                                message_id=message_id, moment=now())
     await c.transport.open(1)
     try:
-        await c.transport.send(0, sender_email, email_address, data)
+        await c.transport.send(0, parseaddr(config.sender)[1], email_address, data)
     finally:
         await c.transport.close()
 

@@ -146,3 +146,20 @@ class MessageTemplate:
         ])
         return b"".join([head, self.text_head, *self.text.render(values), self.html_head,
                          *self.html.render(values), self.tail])
+
+
+def confirmation_message(config: Config, name: str | None, email: str, link: str, *,
+                         message_id: str, moment: datetime) -> bytes:
+    """The mail that asks a new subscriber to confirm: plain text, same header code as issues."""
+    text = (f"Hello,\n\nplease confirm that you want news from {config.name}:\n\n{link}\n\n"
+            "If you did not ask for this, ignore this email: nothing else will be sent.\n\n"
+            f"--\n{config.contact}\n")
+    sender_name, sender_email = parseaddr(config.sender)
+    return "\r\n".join([
+        f"From: {address(sender_name, sender_email)}",
+        f"To: {address(name, email)}",
+        f"Subject: Please confirm your subscription to {config.name}",
+        f"Date: {format_datetime(moment)}",
+        f"Message-ID: {message_id}",
+        "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit",
+        "", text.replace("\n", "\r\n")]).encode("utf-8")

@@ -31,10 +31,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tidings.content.model import Audience, Community, Newsletter
+from tidings.errors import DeliveryError
 from tidings.mail.message import MessageTemplate, Recipient
 from tidings.mail.render import IssueRenderer
 from tidings.mail.tokens import Signer
-from tidings.mail.transport import DeliveryError, Transport
+from tidings.mail.transport import Transport
 from tidings.store import now
 from tidings.store.schema import consent_events, issues_done, send_log, send_runs, subscribers
 from tidings.store.subscribers import Subscriber, parse_tags, record_state

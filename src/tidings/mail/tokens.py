@@ -12,14 +12,10 @@ from pathlib import Path
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from itsdangerous.encoding import base64_encode, int_to_bytes, want_bytes
 
-from tidings.errors import ConfigError
+from tidings.errors import ConfigError, TokenError
 
 SECRET_ENV = "TIDINGS_SECRET"
 PURPOSES = ("unsubscribe", "survey", "confirm")
-
-
-class TokenError(Exception):
-    """A token that is forged, for another purpose, or expired."""
 
 
 def load_secret(root: Path | None = None, *, allow_dev: bool = False) -> tuple[str, bool]:

@@ -16,20 +16,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
-from tidings.errors import ConfigError
+from tidings.errors import ConfigError, DeliveryError
 
 SMTP_ENV = "TIDINGS_SMTP_URL"
-
-
-class DeliveryError(Exception):
-    """A message was not accepted. ``permanent``: retrying cannot help (5xx)."""
-
-    def __init__(self, message: str, *, code: int | None = None, permanent: bool = False,
-                 recipient_refused: bool = False) -> None:
-        super().__init__(message)
-        self.code = code
-        self.permanent = permanent
-        self.recipient_refused = recipient_refused
 
 
 class Transport(Protocol):
