@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -149,46 +145,6 @@ def test_subscribers_commands(make_repo: MakeRepo, tmp_path: Path) -> None:
 
 
 # -- PostgreSQL: the same code against a real server, when one is installed ------------------
-
-def _postgres_binaries() -> Path | None:
-    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
-            return candidate
-    return None
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on 127.0.0.1 (initdb + pg_ctl), stopped afterwards."""
-    binaries = _postgres_binaries()
-    if binaries is None:
-        pytest.skip("PostgreSQL server is not installed (apt-get install postgresql); SQLite tests ran")
-    pytest.importorskip("psycopg", reason="the postgres extra (psycopg) is not installed")
-    directory = Path(tempfile.mkdtemp(prefix="tidings-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        if shutil.which("runuser") is None:
-            pytest.skip("running as root without runuser: cannot start PostgreSQL")
-        shutil.chown(directory, "postgres", "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    data = directory / "data"
-    subprocess.run([*as_user, str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                    "--no-sync"], check=True, capture_output=True)
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {directory} -c fsync=off"
-    subprocess.run([*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l",
-                    str(directory / "log"), "start"], check=True, capture_output=True)
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
-        shutil.rmtree(directory, ignore_errors=True)
-
 
 def test_the_same_code_works_on_postgresql(postgres_url: str, make_repo: MakeRepo,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
