@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import subprocess
+import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -365,3 +368,35 @@ def test_export_refuses_to_rewrite_a_feedback_file_it_cannot_fully_read(make_rep
     assert [str(p) for p in caught.value.problems] == [
         "feedback/pulse.csv:2: 'last week' is not a date (2026-11-23)"]
     assert b"From paper" in path.read_bytes()
+
+
+def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    return subprocess.run([sys.executable, "-m", "tidings", "--root", str(root), *args],
+                          capture_output=True, text=True, env=env)
+
+
+def test_the_commands_stay_green_after_exporting_a_bare_cr(make_repo: MakeRepo) -> None:
+    root = make(make_repo)
+    record(root, [("aaa", "happy", 0, "first\rsecond", DAY), ("bbb", "often", 1, "=1+2", DAY)])
+    assert cli(root, "feedback", "export").returncode == 0
+    for args in (("check",), ("site", "--as-of", "2026-11-23"), ("feedback", "export")):
+        done = cli(root, *args)
+        assert done.returncode == 0, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+    assert sorted(comments_of(root)) == ["=1+2", "first\rsecond"]
+
+
+def test_feedback_import_of_bad_files_exits_1_with_the_line_and_no_traceback(
+        make_repo: MakeRepo, tmp_path: Path) -> None:
+    root = make(make_repo)
+    latin = tmp_path / "latin1.csv"
+    latin.write_bytes(b"happy;Comment\nYes;ok\nNo;d\xe9j\xe0 vu\n")
+    done = cli(root, "feedback", "import", str(latin), "--survey", "pulse")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "latin1.csv:3: not UTF-8 text (byte 0xe9): save the file as CSV UTF-8" in done.stderr
+    huge = tmp_path / "huge.csv"
+    huge.write_text("happy;Comment\nYes;" + "x" * 200_000 + "\n", encoding="utf-8")
+    done = cli(root, "feedback", "import", str(huge), "--survey", "pulse")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "huge.csv:2: comment is 200000 characters long" in done.stderr
