@@ -401,3 +401,27 @@ def test_feedback_import_of_bad_files_exits_1_with_the_line_and_no_traceback(
     done = cli(root, "feedback", "import", str(huge), "--survey", "pulse")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "huge.csv:2: comment is 200000 characters long" in done.stderr
+
+
+def test_subscriber_import_of_a_huge_cell_is_no_traceback(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    big = tmp_path / "big.csv"
+    big.write_text("email,name\na@example.org," + "x" * 200_000 + "\n", encoding="utf-8")
+    done = cli(tmp_path, "subscribers", "import", str(big))
+    assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr[-300:]
+
+
+def test_comments_stored_in_postgresql_round_trip_through_the_file(make_repo: MakeRepo,
+                                                                   postgres_url: str) -> None:
+    root = make(make_repo)
+    engine = open_database(url=postgres_url)
+    stored = [c for c in AWKWARD.values() if "\0" not in c] + ["=1+2", "'quoted", "a;-)"]
+    with engine.begin() as connection:  # PostgreSQL text cannot hold NUL: the collector strips it
+        for i, comment in enumerate(stored):
+            connection.execute(answers.insert().values(
+                survey="pulse", question="happy", respondent=f"r{i:02d}", option=0, comment=comment,
+                issue="december", answered_at=DAY))
+    export_feedback(engine, load(root))
+    assert sorted(comments_of(root)) == sorted(stored)
+    assert check_all(root)[1] == []
+    assert export_feedback(engine, load(root)) == {}

@@ -31,8 +31,10 @@ CELL_BREAKS = ",;\t\r\n"
 _INNER_RE = re.compile(f"([{re.escape(CELL_BREAKS)}])(?=[{re.escape(FORMULA_INNER)}])")
 _RESTORE_RE = re.compile(f"([{re.escape(CELL_BREAKS)}])'(?=[{re.escape(FORMULA_INNER)}])")
 # A cell may be as long as its file: the csv module's default limit (128 KiB) would refuse a
-# long comment and leave the file unreadable.
+# long comment and leave the file unreadable. Raised once for every reader in the process (the
+# limit is global to the csv module); length limits belong to the fields, checked after reading.
 FIELD_LIMIT = 2**31 - 1
+csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
 DELIMITERS = (",", ";", "\t")
 
 
@@ -117,8 +119,6 @@ def sniff_delimiter(text: str) -> str:
 def parse_rows(text: str, shown: str, *, delimiter: str | None = None
                ) -> tuple[list[tuple[int, list[str]]], list[Problem]]:
     """(line where the record starts, restored cells) for each record, and any read problem."""
-    if csv.field_size_limit() < FIELD_LIMIT:
-        csv.field_size_limit(FIELD_LIMIT)
     # newline="": CR and CRLF inside a quoted cell stay as written.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or sniff_delimiter(text))
     rows: list[tuple[int, list[str]]] = []
