@@ -425,3 +425,20 @@ def test_comments_stored_in_postgresql_round_trip_through_the_file(make_repo: Ma
     assert sorted(comments_of(root)) == sorted(stored)
     assert check_all(root)[1] == []
     assert export_feedback(engine, load(root)) == {}
+
+
+def test_a_stray_quote_typed_by_hand_is_reported_not_swallowing_the_rest(make_repo: MakeRepo) -> None:
+    root = make(make_repo)
+    (root / "feedback").mkdir()
+    path = root / "feedback/pulse.csv"
+    path.write_bytes(b"respondent,question,answer,comment,date,source,publish\n"
+                     b'a,happy,Yes,"oops,2026-11-20,import,\n'
+                     b"b,happy,No,fine,2026-11-20,import,\n")
+    _, problems = check_all(root)
+    assert [str(p) for p in problems] == [
+        "feedback/pulse.csv:2: cannot read this record (unexpected end of data): a cell that starts "
+        'with a quote must end with one, and a quote inside it is doubled ("")']
+    record(root, [("ccc", "happy", 0, None, DAY)])
+    with pytest.raises(ContentError):
+        export_feedback(open_database(root), check(root)[0])  # type: ignore[arg-type]
+    assert b"b,happy,No,fine" in path.read_bytes()

@@ -120,7 +120,9 @@ def parse_rows(text: str, shown: str, *, delimiter: str | None = None
                ) -> tuple[list[tuple[int, list[str]]], list[Problem]]:
     """(line where the record starts, restored cells) for each record, and any read problem."""
     # newline="": CR and CRLF inside a quoted cell stay as written.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or sniff_delimiter(text))
+    # strict: a quote left open by a hand edit is an error, not the rest of the file in one cell.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or sniff_delimiter(text),
+                        strict=True)
     rows: list[tuple[int, list[str]]] = []
     start = 1
     try:
@@ -128,7 +130,8 @@ def parse_rows(text: str, shown: str, *, delimiter: str | None = None
             rows.append((start, [restore(cell) for cell in record]))
             start = reader.line_num + 1
     except csv.Error as exc:
-        return rows, [Problem(shown, start, f"cannot read this CSV record: {exc}")]
+        return rows, [Problem(shown, start, f"cannot read this record ({exc}): a cell that starts with a "
+                                            'quote must end with one, and a quote inside it is doubled ("")')]
     return rows, []
 
 
