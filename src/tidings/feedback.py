@@ -7,18 +7,18 @@ Columns: respondent (a per-survey pseudonym), question, answer, comment, date, s
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from tidings.content.feedback import COLUMNS, FeedbackRow, read_feedback
-from tidings.content.model import Community, Survey
-from tidings.errors import ContentError, Problem, UsageError
+from tidings.content.feedback import COLUMNS, FeedbackRow, load_feedback_file
+from tidings.content.model import Community, Question, Survey
+from tidings.csvfiles import decode, parse_rows, write_csv
+from tidings.errors import ContentError, InputError, Problem, UsageError
+from tidings.inputs import clean_text
 from tidings.mail.tokens import Signer
 from tidings.store.schema import answers
 
@@ -34,19 +34,19 @@ def _ordered(survey: Survey, rows: Iterable[FeedbackRow]) -> list[FeedbackRow]:
 
 def write_rows(path: Path, rows: list[FeedbackRow]) -> bool:
     """Write atomically, only when the content changed; return whether it did."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([getattr(row, c) for c in COLUMNS])
-    data = buffer.getvalue().encode("utf-8")
-    if path.exists() and path.read_bytes() == data:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return True
+    records = [list(COLUMNS), *([getattr(row, c) for c in COLUMNS] for row in rows)]
+    return write_csv(path, records, only_if_changed=True)
+
+
+def existing_rows(root: Path, survey_id: str) -> list[FeedbackRow]:
+    """The rows already in the survey's file; ContentError rather than lose one that is unreadable."""
+    path = feedback_path(root, survey_id)
+    if not path.exists():
+        return []
+    rows, problems = load_feedback_file(path, path.relative_to(root).as_posix())
+    if problems:
+        raise ContentError(problems)
+    return [row for _, row in rows]
 
 
 def export_feedback(engine: sa.Engine, community: Community) -> dict[str, int]:
@@ -55,7 +55,7 @@ def export_feedback(engine: sa.Engine, community: Community) -> dict[str, int]:
     tz = community.config.timezone
     for survey in community.surveys:
         path = feedback_path(community.config.root, survey.id)
-        existing = read_feedback(path)
+        existing = existing_rows(community.config.root, survey.id)
         publish = {row.key(): row.publish for row in existing}
         labels = {q.id: q.options for q in survey.questions}
         rows = [row for row in existing if row.source == "import"]  # other tools' answers stay
@@ -74,69 +74,95 @@ def export_feedback(engine: sa.Engine, community: Community) -> dict[str, int]:
     return changed
 
 
+@dataclass(frozen=True)
+class _ImportColumns:
+    """Where a form tool's CSV keeps the answers, the respondent, the date and the comment."""
+
+    questions: dict[int, Question]
+    who: int | None
+    when: int | None
+    note: int | None
+
+
+def _import_columns(header: list[str], survey: Survey, shown: str) -> _ImportColumns:
+    header = [h.strip() for h in header]
+    by_text = {q.text.strip().lower(): q for q in survey.questions}
+    by_id = {q.id: q for q in survey.questions}
+    questions = {}
+    for index, title in enumerate(header):
+        question = by_id.get(title) or by_text.get(title.lower())
+        if question:
+            questions[index] = question
+    if not questions:
+        raise ContentError([Problem(shown, 1, "no column matches a question of survey "
+                                              f"'{survey.id}' (use the question ids or texts)")])
+    lowered = [h.lower() for h in header]
+
+    def find(*names: str) -> int | None:
+        return next((lowered.index(n) for n in names if n in lowered), None)
+
+    return _ImportColumns(questions, find("email", "e-mail", "respondent", "id"),
+                          find("date", "timestamp", "submitted", "submitted at"),
+                          find("comment", "comments", "anything to add?"))
+
+
+def _import_record(line: int, record: list[str], columns: _ImportColumns, survey: Survey, shown: str,
+                   signer: Signer) -> tuple[list[FeedbackRow], list[Problem]]:
+    def cell(i: int | None) -> str:
+        return record[i] if i is not None and i < len(record) else ""
+
+    identity = cell(columns.who).strip() or f"{shown}:{line}"
+    respondent = "i" + signer.digest("respondent", survey.id, "import", identity.casefold(), length=15)
+    when = cell(columns.when).strip()
+    try:
+        day = date.fromisoformat(when[:10]).isoformat() if when else ""
+    except ValueError:
+        return [], [Problem(shown, line, f"'{when}' is not a date (expected 2026-11-23)", "date")]
+    try:
+        note = clean_text(cell(columns.note)) or ""  # the same cleaning as a comment sent by form
+    except InputError as exc:
+        return [], [Problem(shown, line, str(exc), "comment")]
+    rows, problems = [], []
+    for index, question in columns.questions.items():
+        value = cell(index).strip()
+        if not value:
+            continue
+        if value not in question.options:
+            problems.append(Problem(shown, line, f"'{value}' is not an option of question "
+                                                 f"'{question.id}' ({', '.join(question.options)})",
+                                    question.id))
+            continue
+        rows.append(FeedbackRow(respondent, question.id, value, note, day, "import"))
+    return rows, problems
+
+
 def import_feedback(root: Path, community: Community, file: Path, survey_id: str,
                     signer: Signer) -> int:
     """Answers from another form tool's CSV into ``feedback/<survey>.csv``; return the row count.
 
     Columns are matched to questions by id or by their text; an email/respondent column (if any)
-    only feeds the pseudonym. Any bad row is reported and nothing is written.
+    only feeds the pseudonym. Any bad row is reported and nothing is written. The file may come
+    from a spreadsheet: UTF-8 with or without a BOM, separated by ``,``, ``;`` or tabs.
     """
     survey = next((s for s in community.surveys if s.id == survey_id), None)
     if survey is None:
         known = ", ".join(s.id for s in community.surveys) or "none"
         raise UsageError(f"no survey '{survey_id}' (known: {known})")
     try:
-        text = file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {file}: {exc}") from None
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip() for h in next(reader, [])]
-    by_text = {q.text.strip().lower(): q for q in survey.questions}
-    by_id = {q.id: q for q in survey.questions}
-    columns = {}
-    for index, title in enumerate(header):
-        question = by_id.get(title) or by_text.get(title.lower())
-        if question:
-            columns[index] = question
-    lowered = [h.lower() for h in header]
-    who = next((lowered.index(n) for n in ("email", "e-mail", "respondent", "id") if n in lowered), None)
-    when = next((lowered.index(n) for n in ("date", "timestamp", "submitted", "submitted at")
-                 if n in lowered), None)
-    note = next((lowered.index(n) for n in ("comment", "comments", "anything to add?") if n in lowered), None)
-    if not columns:
-        raise ContentError([Problem(file.name, 1, "no column matches a question of survey "
-                                                  f"'{survey_id}' (use the question ids or texts)")])
+        data = file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {file}: {exc.strerror}") from None
+    records, problems = parse_rows(decode(data, file.name), file.name)
+    columns = _import_columns(records[0][1] if records else [], survey, file.name)
     rows: list[FeedbackRow] = []
-    problems = []
-    for record in reader:
-        line = reader.line_num
-        if not any(cell.strip() for cell in record):
-            continue
-
-        def cell(i: int | None, record: list[str] = record) -> str:
-            return record[i].strip() if i is not None and i < len(record) else ""
-
-        identity = cell(who) or f"{file.name}:{line}"
-        respondent = "i" + signer.digest("respondent", survey.id, "import", identity.casefold(), length=15)
-        day = cell(when)[:10]
-        try:
-            day = date.fromisoformat(day).isoformat() if day else ""
-        except ValueError:
-            problems.append(Problem(file.name, line, f"'{cell(when)}' is not a date (expected 2026-11-23)"))
-            continue
-        for index, question in columns.items():
-            value = cell(index)
-            if not value:
-                continue
-            if value not in question.options:
-                problems.append(Problem(file.name, line, f"'{value}' is not an option of question "
-                                                         f"'{question.id}' ({', '.join(question.options)})"))
-                continue
-            rows.append(FeedbackRow(respondent, question.id, value, cell(note), day, "import"))
+    for line, record in records[1:]:
+        if any(cell.strip() for cell in record):
+            found, bad = _import_record(line, record, columns, survey, file.name, signer)
+            rows.extend(found)
+            problems.extend(bad)
     if problems:
         raise ContentError(problems)
-    path = feedback_path(root, survey.id)
     new = {row.key() for row in rows}
-    kept = [row for row in read_feedback(path) if row.key() not in new]
-    write_rows(path, _ordered(survey, kept + rows))
+    kept = [row for row in existing_rows(root, survey.id) if row.key() not in new]
+    write_rows(feedback_path(root, survey.id), _ordered(survey, kept + rows))
     return len(rows)

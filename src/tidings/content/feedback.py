@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from tidings.csvfiles import parse_rows, read_rows
 from tidings.errors import Problem
 
 COLUMNS = ("respondent", "question", "answer", "comment", "date", "source", "publish")
@@ -31,29 +30,50 @@ class FeedbackRow:
         return self.publish.strip().lower() in ("yes", "y", "true", "x", "1")
 
 
-def parse_feedback(text: str, path: str) -> tuple[list[tuple[int, FeedbackRow]], list[Problem]]:
-    """Rows of a feedback file with a problem for each malformed one (line numbers of the file)."""
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ("respondent", "question", "answer") if c not in (reader.fieldnames or [])]
+def _rows(records: list[tuple[int, list[str]]], path: str
+          ) -> tuple[list[tuple[int, FeedbackRow]], list[Problem]]:
+    header = [title.strip() for title in records[0][1]] if records else []
+    missing = [c for c in ("respondent", "question", "answer") if c not in header]
     if missing:
         return [], [Problem(path, 1, f"missing column(s) {', '.join(missing)}: expected "
                                      + ",".join(COLUMNS))]
+    index = {title: i for i, title in reversed(list(enumerate(header)))}
     rows: list[tuple[int, FeedbackRow]] = []
     problems: list[Problem] = []
-    for record in reader:
-        row = FeedbackRow(**{k: (record.get(k) or "").strip() for k in COLUMNS})
+    for line, record in records[1:]:
+        if not any(cell.strip() for cell in record):
+            continue
+        cells = {c: record[index[c]] if c in index and index[c] < len(record) else "" for c in COLUMNS}
+        # A member's comment is kept exactly; the columns editors type by hand are trimmed.
+        row = FeedbackRow(**{c: v if c == "comment" else v.strip() for c, v in cells.items()})
         if row.date:
             try:
                 date.fromisoformat(row.date)
             except ValueError:
-                problems.append(Problem(path, reader.line_num,
-                                        f"'{row.date}' is not a date (2026-11-23)", "date"))
+                problems.append(Problem(path, line, f"'{row.date}' is not a date (2026-11-23)", "date"))
                 continue
-        rows.append((reader.line_num, row))
+        rows.append((line, row))
     return rows, problems
 
 
+def parse_feedback(text: str, path: str) -> tuple[list[tuple[int, FeedbackRow]], list[Problem]]:
+    """Rows of a feedback file with a problem for each malformed one (line numbers of the file)."""
+    records, problems = parse_rows(text, path)
+    rows, found = _rows(records, path)
+    return rows, problems + found
+
+
+def load_feedback_file(file: Path, path: str) -> tuple[list[tuple[int, FeedbackRow]], list[Problem]]:
+    """:func:`parse_feedback` of a file, its bytes read as written (a CR in a comment stays)."""
+    records, problems = read_rows(file, path)
+    if problems and not records:
+        return [], problems
+    rows, found = _rows(records, path)
+    return rows, problems + found
+
+
 def read_feedback(path: Path) -> list[FeedbackRow]:
+    """The rows of ``feedback/<survey>.csv`` that read correctly; none if there is no file."""
     if not path.exists():
         return []
-    return [row for _, row in parse_feedback(path.read_text(encoding="utf-8"), path.name)[0]]
+    return [row for _, row in load_feedback_file(path, path.name)[0]]

@@ -15,7 +15,7 @@ from dateutil.rrule import rrulestr
 
 from tidings.config import Config
 from tidings.content import model, schema
-from tidings.content.feedback import FeedbackRow, parse_feedback
+from tidings.content.feedback import FeedbackRow, load_feedback_file
 from tidings.content.rules import markdown_lines, parse_rules, rule_headings, rule_history
 from tidings.content.source import SourceFile, parse_source
 from tidings.dates import parse_when
@@ -279,7 +279,7 @@ def load_feedback(root: Path, community: model.Community
             problems.append(Problem(path, 1,
                                     f"no survey '{file.stem}' in content/surveys/ for this file"))
             continue
-        rows, bad = parse_feedback(file.read_text(encoding="utf-8"), path)
+        rows, bad = load_feedback_file(file, path)
         problems.extend(bad)
         options = {q.id: q.options for q in survey.questions}
         good = []

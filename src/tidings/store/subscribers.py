@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
+from tidings.csvfiles import format_rows, restore, sniff_delimiter, write_csv
 from tidings.errors import ContentError, Problem, UsageError
 from tidings.store import now
 from tidings.store.schema import consent_events, subscribers
@@ -224,12 +224,8 @@ def _map_header(header: list[str], path: str) -> dict[str, int]:
 
 def parse_csv(text: str, path: str) -> tuple[list[ImportRow], list[Problem]]:
     """Rows of a subscriber CSV, merged by address, and a problem for every bad row."""
-    sample = text[:4096]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    # csv.Sniffer guesses doublequote=False for some files and then misreads every '""'.
+    reader = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text))
     try:
         header = next(reader)
     except StopIteration:
@@ -240,7 +236,7 @@ def parse_csv(text: str, path: str) -> tuple[list[ImportRow], list[Problem]]:
 
     def cell(record: list[str], column: str) -> str | None:
         index = columns.get(column)
-        value = record[index].strip() if index is not None and index < len(record) else ""
+        value = restore(record[index]).strip() if index is not None and index < len(record) else ""
         return value or None
 
     for record in reader:
@@ -309,22 +305,17 @@ EXPORT_COLUMNS = ("email", "name", "lang", "timezone", "tags", "state", "created
 
 def export_csv(connection: sa.Connection, out: io.TextIOBase | None = None,
                path: Path | None = None) -> int:
-    """Write every subscriber as CSV to ``path`` (atomically) or ``out``; return the count."""
-    def write(stream: io.TextIOBase) -> int:
-        writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(EXPORT_COLUMNS)
-        count = 0
-        for s in iter_subscribers(connection):
-            writer.writerow([s.email, s.name or "", s.lang or "", s.timezone or "", ",".join(s.tags),
-                             s.state, s.created_at.isoformat()])
-            count += 1
-        return count
+    """Write every subscriber as CSV to ``path`` (atomically) or ``out``; return the count.
 
+    Cells are neutralised for spreadsheets (tidings.csvfiles); ``import`` reads them back as they were.
+    """
+    records: list[list[str]] = [list(EXPORT_COLUMNS)]
+    for s in iter_subscribers(connection):
+        records.append([s.email, s.name or "", s.lang or "", s.timezone or "", ",".join(s.tags),
+                        s.state, s.created_at.isoformat()])
     if path is None:
         assert out is not None
-        return write(out)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with tmp.open("w", encoding="utf-8", newline="") as stream:
-        count = write(stream)
-    os.replace(tmp, path)
-    return count
+        out.write(format_rows(records))
+    else:
+        write_csv(path, records)
+    return len(records) - 1
