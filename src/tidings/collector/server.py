@@ -4,12 +4,64 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
+import uvicorn
 from starlette.applications import Starlette
 
 from tidings.collector.app import create_app
 
 ROOT_ENV = "TIDINGS_ROOT"
+MAX_HEAD = 16 * 1024  # request line + headers; a browser's are a few KB
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # httptools is optional: uvicorn then uses h11, limited below
+    HttpToolsProtocol = None  # type: ignore[assignment,misc]
+
+TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
+             b"content-length: 32\r\nconnection: close\r\n\r\nThe request headers are too big.")
+
+if HttpToolsProtocol is not None:
+    class BoundedHttpTools(HttpToolsProtocol):
+        """uvicorn's httptools protocol with a limit on the head of each request (431 above it).
+
+        httptools itself buffers a header of any size (a 50 MB one was accepted).
+        """
+
+        head_bytes = 0
+        in_head = True
+
+        def data_received(self, data: bytes) -> None:
+            if self.in_head:
+                self.head_bytes += len(data)
+                if self.head_bytes > MAX_HEAD:
+                    self.transport.write(TOO_LARGE)
+                    self.transport.close()
+                    self.in_head = False
+                    return
+            super().data_received(data)
+
+        def on_message_begin(self) -> None:
+            self.in_head, self.head_bytes = True, 0
+            super().on_message_begin()
+
+        def on_headers_complete(self) -> None:
+            self.in_head = False
+            super().on_headers_complete()
+
+
+def server_options() -> dict[str, Any]:
+    """The uvicorn settings ``collect`` runs with (tests use the same)."""
+    bounded: dict[str, Any] = ({"http": BoundedHttpTools} if HttpToolsProtocol is not None
+                               else {"http": "h11", "h11_max_incomplete_event_size": MAX_HEAD})
+    # The app decides which X-Forwarded-For to believe (trusted_proxies), not uvicorn.
+    return {"proxy_headers": False, "access_log": False, "timeout_keep_alive": 5, **bounded}
+
+
+def uvicorn_config(app: Starlette, host: str, port: int, **options: Any) -> uvicorn.Config:
+    """A uvicorn.Config for ``app`` with the collector's settings (for tests and embedding)."""
+    return uvicorn.Config(app, host=host, port=port, **{**server_options(), **options})
 
 
 def app() -> Starlette:
@@ -18,10 +70,7 @@ def app() -> Starlette:
 
 
 def serve(root: Path, host: str, port: int, workers: int = 1) -> None:
-    import uvicorn
-
     os.environ[ROOT_ENV] = str(root.resolve())
     create_app(root)  # fail early, with a clear message, before uvicorn starts workers
     uvicorn.run("tidings.collector.server:app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
-                access_log=False, log_level="info")
+                log_level="info", **server_options())

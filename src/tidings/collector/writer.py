@@ -10,6 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 
+from tidings.collector.database import transact_now
+
 MAX_BATCH = 256
 
 Pending = tuple[sa.Executable, list[dict[str, Any]], "asyncio.Future[None]"]
@@ -52,6 +54,8 @@ class GroupCommitter:
                     done.set_result(None)
 
     def _commit(self, batch: list[Pending]) -> None:
-        with self.engine.begin() as connection:
+        def work(connection: sa.Connection) -> None:
             for statement, rows, _ in batch:
                 connection.execute(statement, rows)
+
+        transact_now(self.engine, work)  # retried while SQLite is busy (a long import elsewhere)
