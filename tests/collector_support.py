@@ -123,12 +123,13 @@ class CountingHandler(CatchingHandler):
 class CountingSMTPServer(LocalSMTPServer):
     """The local catcher with SMTPUTF8 on, counting concurrent connections."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         super().__init__(CountingHandler(), enable_SMTPUTF8=True)
+        self.wanted_port = port
 
     async def _start(self) -> None:
         options: dict[str, Any] = self.smtp_options
         self.server = await self.loop.create_server(
             lambda: CountingSMTP(self.handler, hostname="tidings.localhost", **options),
-            host="127.0.0.1", port=0)
+            host="127.0.0.1", port=self.wanted_port)
         self.port = self.server.sockets[0].getsockname()[1]

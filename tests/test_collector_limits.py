@@ -24,6 +24,7 @@ from tests.collector_support import (
     form_csrf,
     free_port,
     running_collector,
+    snapshot,
     token,
     wait_for,
 )
@@ -67,12 +68,14 @@ def test_many_sign_ups_at_once_use_at_most_two_smtp_connections_and_every_mail_a
     count = 120
 
     async def sign_up_all(url: str) -> list[int]:
-        async def one(i: int) -> int:
-            async with httpx.AsyncClient(timeout=60) as client:
+        # One client, a connection per request (verify=False: no CA bundle to load; plain HTTP anyway).
+        pool = httpx.Limits(max_connections=count, max_keepalive_connections=0)
+        async with httpx.AsyncClient(timeout=60, limits=pool, verify=False) as client:
+            async def one(i: int) -> int:
                 response = await client.post(f"{url}/subscribe", data={"email": f"m{i}@example.org"},
                                              headers={"X-Forwarded-For": f"198.51.100.{i}"})
                 return response.status_code
-        return await asyncio.gather(*(one(i) for i in range(count)))
+            return await asyncio.gather(*(one(i) for i in range(count)))
 
     with running_collector(root, transport=SMTPTransport(parse_smtp_url(relay.url))) as url:
         statuses = asyncio.run(sign_up_all(url))
@@ -82,15 +85,32 @@ def test_many_sign_ups_at_once_use_at_most_two_smtp_connections_and_every_mail_a
     assert sorted(relay.handler.received) == sorted(f"m{i}@example.org" for i in range(count))
 
 
-def test_a_relay_that_is_down_still_answers_check_your_inbox_with_one_pending_row(
+def test_a_relay_that_is_down_still_answers_check_your_inbox_and_the_mail_follows_when_it_is_back(
         make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     root = make_club(make_repo, monkeypatch)
-    down = SMTPTransport(parse_smtp_url(f"smtp://127.0.0.1:{free_port()}?starttls=0&timeout=2"))
+    port = free_port()
+    down = SMTPTransport(parse_smtp_url(f"smtp://127.0.0.1:{port}?starttls=0&timeout=2"))
     with running_collector(root, transport=down) as url:
         response = signup(url, "down@example.org")
         assert response.status_code == 200 and "Check your inbox" in response.text
-    with open_database(root).connect() as connection:
-        assert get(connection, "down@example.org").state == "pending"  # type: ignore[union-attr]
+        with open_database(root).connect() as connection:
+            assert get(connection, "down@example.org").state == "pending"  # type: ignore[union-attr]
+        with CountingSMTPServer(port) as relay:  # the relay is back
+            assert wait_for(lambda: mails_to(relay, "down@example.org") == 1)
+
+
+def test_when_the_mail_queue_is_full_a_sign_up_gets_503_and_stores_nothing(
+        make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_club(make_repo, monkeypatch, TRUSTED)
+    down = SMTPTransport(parse_smtp_url(f"smtp://127.0.0.1:{free_port()}?starttls=0&timeout=2"))
+    with running_collector(root, transport=down, limits=Limits(mail_queue=1, smtp_connections=1,
+                                                                 mail_drain_seconds=0.1)) as url:
+        assert signup(url, "q1@example.org", "192.0.2.1").status_code == 200  # taken by the sender
+        assert signup(url, "q2@example.org", "192.0.2.2").status_code == 200  # waits in the queue
+        before = snapshot(root)
+        full = signup(url, "q3@example.org", "192.0.2.3")
+        assert full.status_code == 503 and "try again" in full.text
+        assert snapshot(root) == before
 
 
 def test_one_address_gets_at_most_three_confirmation_mails_a_day(

@@ -62,14 +62,15 @@ def create_app(root: Path, *, transport: Transport | None = None, engine: sa.Eng
                                autoescape=True, auto_reload=False)
     config = community.config
     limits = limits or Limits()
-    mails = ConfirmationQueue(config, transport or transport_from_env(root))
+    mails = ConfirmationQueue(config, transport or transport_from_env(root),
+                              connections=limits.smtp_connections, capacity=limits.mail_queue)
     collector = Collector(root, community, engine or open_database(root), Signer(secret), pages, mails,
                           TrustedProxies(list(config.trusted_proxies)), limits)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
-        await mails.close()  # what is queued is sent before the process ends
+        await mails.close(limits.mail_drain_seconds)  # what is queued is sent before the process ends
 
     def refuse(status: int, text: str) -> Response:
         return notice(collector, TITLES.get(status, "Sorry"), text, status)

@@ -4,6 +4,7 @@ retried briefly, with jitter, while SQLite says the database is locked or busy."
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -15,7 +16,21 @@ from starlette.exceptions import HTTPException
 T = TypeVar("T")
 
 ATTEMPT_BUSY_MS = 1000  # SQLite's own wait per attempt; then the connection goes back to the pool
+BUSY = "We are busy right now: nothing was saved. Please try again in a minute."
 BUSY_BUDGET = 20.0  # seconds: longer than a short import batch, shorter than a client's patience
+
+
+# SQLite has one writer at a time: this process's writers queue here, in order, instead of
+# polling the file lock in SQLite's busy handler (whose sleeps grow to 100 ms under contention).
+_writers: dict[int, threading.Lock] = {}
+_writers_lock = threading.Lock()
+
+
+def _writer_lock(engine: sa.Engine) -> threading.Lock | None:
+    if engine.dialect.name != "sqlite":
+        return None
+    with _writers_lock:
+        return _writers.setdefault(id(engine), threading.Lock())
 
 
 def is_busy(exc: sa.exc.OperationalError) -> bool:
@@ -28,6 +43,18 @@ def transact_now(engine: sa.Engine, work: Callable[[sa.Connection], T],
                  budget: float = BUSY_BUDGET) -> T:
     """Run ``work`` in one transaction, retrying while the database is busy (blocking call)."""
     deadline = time.monotonic() + budget
+    lock = _writer_lock(engine)
+    if lock is None:
+        return _attempts(engine, work, deadline)
+    if not lock.acquire(timeout=budget):
+        raise HTTPException(503, BUSY)
+    try:
+        return _attempts(engine, work, deadline)
+    finally:
+        lock.release()
+
+
+def _attempts(engine: sa.Engine, work: Callable[[sa.Connection], T], deadline: float) -> T:
     pause = 0.05
     while True:
         try:
@@ -38,8 +65,7 @@ def transact_now(engine: sa.Engine, work: Callable[[sa.Connection], T],
         except sa.exc.OperationalError as exc:
             if not is_busy(exc) or time.monotonic() + pause > deadline:
                 if is_busy(exc):
-                    raise HTTPException(503, "We are busy right now: nothing was saved. "
-                                             "Please try again in a minute.") from None
+                    raise HTTPException(503, BUSY) from None
                 raise
         # Jitter: writers that met the same lock do not all come back at the same moment.
         time.sleep(pause * random.uniform(0.5, 1.5))

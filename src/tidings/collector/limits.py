@@ -25,6 +25,9 @@ class Limits:
     body_seconds: float = 10.0  # the whole body must arrive within this time (slow-body attacks)
     signups_per_client_hour: int = 5
     mails_per_address_day: int = 3
+    smtp_connections: int = 2  # confirmation mail senders, one connection each
+    mail_queue: int = 1000  # confirmation mails waiting; a sign-up beyond gets 503 and stores nothing
+    mail_drain_seconds: float = 10.0  # at shutdown, time to send what is queued
 
 
 class TrustedProxies:

@@ -42,12 +42,14 @@ class ConfirmationQueue:
         self.config = config
         self.transport = transport
         self.connections = connections
-        self.queue: asyncio.Queue[ConfirmationJob] = asyncio.Queue(capacity)
+        self.capacity = capacity
+        # Unbounded underneath: a job accepted by the check in ``full`` is never refused by ``put``.
+        self.queue: asyncio.Queue[ConfirmationJob] = asyncio.Queue()
         self.workers: list[asyncio.Task[None]] = []
         self.started = False
 
     def full(self) -> bool:
-        return self.queue.full()
+        return self.queue.qsize() >= self.capacity
 
     async def put(self, job: ConfirmationJob) -> None:
         """Queue a mail (never waits for SMTP); senders start with the first one."""
@@ -82,7 +84,7 @@ class ConfirmationQueue:
                     return
             await asyncio.sleep(pause)
 
-    async def close(self, seconds: float = 10.0) -> None:
+    async def close(self, seconds: float) -> None:
         """Send what is queued (for at most ``seconds``), then stop the senders."""
         if not self.workers:
             return

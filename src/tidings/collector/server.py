@@ -35,12 +35,12 @@ if HttpToolsProtocol is not None:
         def data_received(self, data: bytes) -> None:
             if self.in_head:
                 self.head_bytes += len(data)
-                if self.head_bytes > MAX_HEAD:
-                    self.transport.write(TOO_LARGE)
-                    self.transport.close()
-                    self.in_head = False
-                    return
             super().data_received(data)
+            # Checked after parsing: a chunk that completes the head may carry the body too.
+            if self.in_head and self.head_bytes > MAX_HEAD and not self.transport.is_closing():
+                self.transport.write(TOO_LARGE)
+                self.transport.close()
+                self.in_head = False
 
         def on_message_begin(self) -> None:
             self.in_head, self.head_bytes = True, 0
