@@ -24,6 +24,9 @@ class Limits:
     max_body: int = 16 * 1024  # forms here are small; anything bigger is refused before it is read
     body_seconds: float = 10.0  # the whole body must arrive within this time (slow-body attacks)
     signups_per_client_hour: int = 5
+    # A sign-up is answered no sooner than this: a new address costs a few ms more database work
+    # than a known one, and the answer's time must not tell which it was.
+    signup_seconds: float = 0.1
     mails_per_address_day: int = 3
     smtp_connections: int = 2  # confirmation mail senders, one connection each
     mail_queue: int = 1000  # confirmation mails waiting; a sign-up beyond gets 503 and stores nothing

@@ -6,6 +6,8 @@ is known, and it never waits for SMTP: it does not reveal who is on the list.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -93,6 +95,7 @@ def _signup(c: Collector, connection: sa.Connection, client: str, address: str,
 
 async def signup_post(request: Request) -> Response:
     c = collector_of(request)
+    started = time.monotonic()
     if not _allowed_origin(c, request):
         raise HTTPException(403, "Please subscribe from our own site.")
     form = await read_form(request)
@@ -114,6 +117,7 @@ async def signup_post(request: Request) -> Response:
     job = await transact(c.engine, lambda connection: _signup(c, connection, client, address, name))
     if job is not None:
         await c.mails.put(job)
+    await asyncio.sleep(max(0.0, started + c.limits.signup_seconds - time.monotonic()))
     # The same answer whatever the list already knows: the page never tells who is subscribed.
     return message(request, "Check your inbox",
                    "We sent you a link to confirm. Nothing is sent to you until you click it.")
