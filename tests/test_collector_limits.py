@@ -301,3 +301,30 @@ def test_writes_during_a_long_write_lock_are_kept_and_the_service_keeps_answerin
     with open_database(root).connect() as connection:
         assert get(connection, "ann@example.org").state == "unsubscribed"  # type: ignore[union-attr]
         assert connection.execute(sa.select(sa.func.count()).select_from(answers)).scalar() == 1
+
+
+def test_a_write_that_waits_past_the_retry_budget_gets_503_and_stores_nothing(
+        make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_club(make_repo, monkeypatch)
+    with open_database(root).begin() as connection:
+        member, _ = add(connection, "ann@example.org")
+    monkeypatch.setattr("tidings.collector.database.BUSY_BUDGET", 1.0)
+    monkeypatch.setattr("tidings.collector.database.ATTEMPT_BUSY_MS", 200)
+    with running_collector(root) as url:
+        survey = f"{url}/s/{token('survey', str(member.id), 'd', 'pulse')}"
+        csrf = form_csrf(httpx.get(survey).text)
+        started = threading.Event()
+        lock = threading.Thread(target=hold_write_lock,
+                                args=(root / ".tidings" / "tidings.sqlite", 5.0, started))
+        lock.start()
+        started.wait()
+        before = snapshot(root)
+        unsubscribe = f"{url}/u/{token('unsubscribe', str(member.id), 'd')}"
+        busy = [httpx.post(unsubscribe, data={"List-Unsubscribe": "One-Click"}, timeout=60),
+                httpx.post(survey, data={"csrf": csrf, "q:happy": "0"}, timeout=60),
+                signup(url, "busy@example.org")]
+        assert [r.status_code for r in busy] == [503, 503, 503]
+        assert all("try again" in r.text for r in busy[1:])
+        assert snapshot(root) == before
+        lock.join()
+        assert httpx.post(unsubscribe, data={"List-Unsubscribe": "One-Click"}).status_code == 200

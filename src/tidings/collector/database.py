@@ -39,9 +39,9 @@ def is_busy(exc: sa.exc.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-def transact_now(engine: sa.Engine, work: Callable[[sa.Connection], T],
-                 budget: float = BUSY_BUDGET) -> T:
+def transact_now(engine: sa.Engine, work: Callable[[sa.Connection], T]) -> T:
     """Run ``work`` in one transaction, retrying while the database is busy (blocking call)."""
+    budget = BUSY_BUDGET
     deadline = time.monotonic() + budget
     lock = _writer_lock(engine)
     if lock is None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from tidings.collector.database import transact_now
 
@@ -42,6 +43,10 @@ class GroupCommitter:
                 batch.append(self.queue.get_nowait())
             try:
                 await run_in_threadpool(self._commit, batch)
+            except HTTPException as exc:  # busy past the retry budget: alone, each would wait again
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
             except Exception:  # noqa: BLE001 - one bad write must not fail the others: retry alone
                 for item in batch:
                     try:
