@@ -32,7 +32,7 @@ from tests.conftest import PULSE_SURVEY, MakeRepo
 from tidings.collector.app import Limits
 from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.store import now, open_database
-from tidings.store.schema import answers, signup_attempts
+from tidings.store.schema import answers, signup_attempts, subscribers
 from tidings.store.subscribers import add, get, record_state
 
 TRUSTED = PYPROJECT + 'trusted_proxies = ["127.0.0.1"]\n'
@@ -328,3 +328,27 @@ def test_a_write_that_waits_past_the_retry_budget_gets_503_and_stores_nothing(
         assert snapshot(root) == before
         lock.join()
         assert httpx.post(unsubscribe, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+
+
+def test_the_same_new_address_signed_up_many_times_at_once_on_postgresql_is_one_row_and_no_5xx(
+        make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch, postgres_url: str) -> None:
+    monkeypatch.setenv("TIDINGS_DATABASE_URL", postgres_url)
+    root = make_club(make_repo, monkeypatch, TRUSTED)
+
+    async def sign_up_all(url: str) -> list[int]:
+        pool = httpx.Limits(max_connections=30, max_keepalive_connections=0)
+        async with httpx.AsyncClient(timeout=60, limits=pool, verify=False) as client:
+            async def one(i: int) -> int:
+                response = await client.post(f"{url}/subscribe", data={"email": "twin@example.org"},
+                                             headers={"X-Forwarded-For": f"198.51.100.{i}"})
+                return response.status_code
+            return await asyncio.gather(*(one(i) for i in range(30)))
+
+    outbox = root / ".tidings" / "outbox" / "new"
+    with running_collector(root) as url:
+        statuses = asyncio.run(sign_up_all(url))
+        assert wait_for(lambda: outbox.exists() and len(list(outbox.iterdir())) >= 3)
+    assert statuses == [200] * 30
+    assert len(list(outbox.iterdir())) == 3  # the per-address limit holds under concurrency too
+    with open_database(root).connect() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(subscribers)).scalar() == 1

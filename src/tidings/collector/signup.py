@@ -23,7 +23,7 @@ from tidings.collector.web import Collector, check_csrf, collector_of, csrf_toke
 from tidings.errors import InputError, TokenError
 from tidings.inputs import clean_name
 from tidings.store import now
-from tidings.store.schema import confirmation_mails, consent_events, signup_attempts
+from tidings.store.schema import confirmation_mails, consent_events, signup_attempts, subscribers
 from tidings.store.subscribers import add, get, get_by_id, normalize_email, record_state
 
 CONFIRM_MAX_AGE = 7 * 24 * 3600
@@ -80,6 +80,8 @@ def _signup(c: Collector, connection: sa.Connection, client: str, address: str,
                                                  source="form:signup")[0]
     if subscriber.state in NO_MAIL_STATES:
         return None
+    # PostgreSQL: concurrent sign-ups of one address take turns here, so the count below holds.
+    connection.execute(sa.select(subscribers.c.id).where(subscribers.c.id == subscriber.id).with_for_update())
     key = c.signer.digest("address", subscriber.email.casefold(), length=24)
     if _count(connection, confirmation_mails, confirmation_mails.c.address, key,
               moment - timedelta(days=1)) >= limits.mails_per_address_day:
@@ -114,7 +116,10 @@ async def signup_post(request: Request) -> Response:
         raise HTTPException(503, "We are busy right now: nothing was saved. "
                                  "Please try again in a few minutes.")
     client = c.signer.digest("client", c.proxies.client(request), length=24)
-    job = await transact(c.engine, lambda connection: _signup(c, connection, client, address, name))
+    try:
+        job = await transact(c.engine, lambda connection: _signup(c, connection, client, address, name))
+    except sa.exc.IntegrityError:  # the same new address signed up at the same moment: it exists now
+        job = await transact(c.engine, lambda connection: _signup(c, connection, client, address, name))
     if job is not None:
         await c.mails.put(job)
     await asyncio.sleep(max(0.0, started + c.limits.signup_seconds - time.monotonic()))
