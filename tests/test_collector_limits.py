@@ -226,6 +226,17 @@ def test_a_body_that_trickles_in_gets_408(make_repo: MakeRepo, monkeypatch: pyte
     assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
 
 
+def test_a_request_head_that_trickles_in_gets_408(make_repo: MakeRepo,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_club(make_repo, monkeypatch)
+    monkeypatch.setattr("tidings.collector.server.HEAD_SECONDS", 1.0)
+    with running_collector(root) as url:
+        reply = raw_exchange(url, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ", [b"a"])
+        idle = raw_exchange(url, b"", [])  # a connection that never sends anything
+    assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
+    assert idle.startswith(b"HTTP/1.1 408"), idle[:200]
+
+
 class Records(logging.Handler):
     def __init__(self) -> None:
         super().__init__()

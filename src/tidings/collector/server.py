@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from tidings.collector.app import create_app
 
 ROOT_ENV = "TIDINGS_ROOT"
 MAX_HEAD = 16 * 1024  # request line + headers; a browser's are a few KB
+HEAD_SECONDS = 10.0  # the request line and headers must arrive within this time (slowloris)
 
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -22,15 +24,43 @@ except ImportError:  # httptools is optional: uvicorn then uses h11, limited bel
 TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
              b"content-length: 32\r\nconnection: close\r\n\r\nThe request headers are too big.")
 
+TOO_SLOW = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+            b"content-length: 34\r\nconnection: close\r\n\r\nThe request took too long to arrive.")
+
 if HttpToolsProtocol is not None:
     class BoundedHttpTools(HttpToolsProtocol):
-        """uvicorn's httptools protocol with a limit on the head of each request (431 above it).
+        """uvicorn's httptools protocol with limits on the head of each request: 431 above
+        ``MAX_HEAD`` bytes, 408 when it takes longer than ``HEAD_SECONDS``.
 
-        httptools itself buffers a header of any size (a 50 MB one was accepted).
+        httptools itself buffers a header of any size (a 50 MB one was accepted), for any time.
         """
 
         head_bytes = 0
         in_head = True
+        head_clock: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._start_head_clock()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._stop_head_clock()
+            super().connection_lost(exc)
+
+        def _start_head_clock(self) -> None:
+            self._stop_head_clock()
+            self.head_clock = self.loop.call_later(HEAD_SECONDS, self._head_too_slow)
+
+        def _stop_head_clock(self) -> None:
+            if self.head_clock is not None:
+                self.head_clock.cancel()
+                self.head_clock = None
+
+        def _head_too_slow(self) -> None:
+            self.head_clock = None
+            if self.in_head and not self.transport.is_closing():
+                self.transport.write(TOO_SLOW)
+                self.transport.close()
 
         def data_received(self, data: bytes) -> None:
             if self.in_head:
@@ -44,10 +74,12 @@ if HttpToolsProtocol is not None:
 
         def on_message_begin(self) -> None:
             self.in_head, self.head_bytes = True, 0
+            self._start_head_clock()
             super().on_message_begin()
 
         def on_headers_complete(self) -> None:
             self.in_head = False
+            self._stop_head_clock()
             super().on_headers_complete()
 
 
