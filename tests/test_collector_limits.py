@@ -310,6 +310,7 @@ def test_writes_during_a_long_write_lock_are_kept_and_the_service_keeps_answerin
     assert results == {"unsubscribe": 200, "answer": 200}
     assert finished[0] == "health"  # the event loop was not blocked by the waiting writes
     with open_database(root).connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert get(connection, "ann@example.org").state == "unsubscribed"  # type: ignore[union-attr]
         assert connection.execute(sa.select(sa.func.count()).select_from(answers)).scalar() == 1
 
