@@ -11,21 +11,21 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.collector_support import running_collector
+from tests.collector_support import (
+    PYPROJECT,
+    SECRET,
+    form_csrf,
+    running_collector,
+    snapshot,
+    token,
+    wait_for,
+)
 from tests.conftest import PULSE_SURVEY, MakeRepo
 from tidings.mail.tokens import Signer
 from tidings.store import open_database
-from tidings.store.schema import answers, consent_events, signup_attempts, subscribers
+from tidings.store.schema import answers, consent_events, signup_attempts
 from tidings.store.subscribers import add, get
 
-SECRET = "collector-test-secret-" + "c" * 12
-PYPROJECT = """\
-[tool.tidings]
-name = "Canary Club"
-site_url = "https://club.example.org/"
-collector_url = "https://collect.club.example.org/"
-timezone = "Europe/Helsinki"
-"""
 SURVEY = PULSE_SURVEY
 
 
@@ -40,23 +40,6 @@ def club(make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple
         member, _ = add(connection, "ann@example.org", name="Ann")
     with running_collector(root) as url:
         yield root, url, member.id
-
-
-def snapshot(root: Path) -> tuple[object, ...]:
-    engine = open_database(root)
-    with engine.connect() as connection:
-        return tuple(connection.execute(sa.select(table)).all()
-                     for table in (subscribers, consent_events, answers))
-
-
-def token(purpose: str, *values: str) -> str:
-    return Signer(SECRET).sign(purpose, *values)
-
-
-def form_csrf(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match, html
-    return match.group(1)
 
 
 def test_health(club: tuple[Path, str, int]) -> None:
@@ -169,7 +152,9 @@ def test_signup_is_double_opt_in_and_floods_are_limited(club: tuple[Path, str, i
     assert response.status_code == 200 and "Check your inbox" in response.text
     with open_database(root).connect() as connection:
         assert get(connection, "new@example.org").state == "pending"  # type: ignore[union-attr]
-    outbox = list((root / ".tidings/outbox/new").iterdir())
+    new = root / ".tidings/outbox/new"
+    assert wait_for(lambda: new.exists() and any(new.iterdir()))  # sent after the answer, from a queue
+    outbox = list(new.iterdir())
     assert len(outbox) == 1
     link = re.search(rb"(https://collect\.club\.example\.org/confirm/\S+)", outbox[0].read_bytes())
     assert link

@@ -38,6 +38,8 @@ class Config:
     unsubscribe_mailto: str | None = None
     list_id: str | None = None
     brand_color: str = "#3f51b5"
+    # The collector believes X-Forwarded-For only from these addresses/networks (its proxies).
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def sender(self) -> str:
@@ -84,6 +86,7 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "unsubscribe_mailto": str,
     "list_id": str,
     "brand_color": str,
+    "trusted_proxies": list,
 }
 
 
@@ -157,5 +160,6 @@ def load_config(root: Path) -> Config:
     values["site_url"] = site_url.rstrip("/") + "/"
     if "collector_url" in values:
         values["collector_url"] = values["collector_url"].rstrip("/") + "/"
+    values["trusted_proxies"] = tuple(str(p) for p in values.get("trusted_proxies", ()))
     values.setdefault("name", root.resolve().name)
     return Config(root=root, **values)

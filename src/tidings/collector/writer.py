@@ -9,6 +9,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from tidings.collector.database import transact_now
 
 MAX_BATCH = 256
 
@@ -40,6 +43,10 @@ class GroupCommitter:
                 batch.append(self.queue.get_nowait())
             try:
                 await run_in_threadpool(self._commit, batch)
+            except HTTPException as exc:  # busy past the retry budget: alone, each would wait again
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
             except Exception:  # noqa: BLE001 - one bad write must not fail the others: retry alone
                 for item in batch:
                     try:
@@ -52,6 +59,8 @@ class GroupCommitter:
                     done.set_result(None)
 
     def _commit(self, batch: list[Pending]) -> None:
-        with self.engine.begin() as connection:
+        def work(connection: sa.Connection) -> None:
             for statement, rows, _ in batch:
                 connection.execute(statement, rows)
+
+        transact_now(self.engine, work)  # retried while SQLite is busy (a long import elsewhere)

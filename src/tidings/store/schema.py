@@ -108,6 +108,18 @@ signup_attempts = sa.Table(
     sa.Column("at", UTCDateTime(), nullable=False),
 )
 sa.Index("ix_signup_attempts_client_at", signup_attempts.c.client, signup_attempts.c.at)
+# Pruning deletes by time alone.
+signup_attempts_at = sa.Index("ix_signup_attempts_at", signup_attempts.c.at)
+
+# One row per confirmation mail queued by the collector: at most a few per address and day.
+confirmation_mails = sa.Table(
+    "confirmation_mails", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("address", sa.String(64), nullable=False),  # keyed digest of the address, never the address
+    sa.Column("at", UTCDateTime(), nullable=False),
+)
+sa.Index("ix_confirmation_mails_address_at", confirmation_mails.c.address, confirmation_mails.c.at)
+sa.Index("ix_confirmation_mails_at", confirmation_mails.c.at)
 
 schema_version = sa.Table(
     "tidings_schema", metadata,
@@ -124,8 +136,14 @@ def _create(*tables: sa.Table) -> Callable[[sa.Connection], None]:
     return step
 
 
+def _collector_limits(connection: sa.Connection) -> None:
+    signup_attempts_at.create(connection, checkfirst=True)
+    confirmation_mails.create(connection, checkfirst=True)
+
+
 # Each migration runs once, in order, in its own transaction. Append; never edit a released one.
 MIGRATIONS: list[Callable[[sa.Connection], None]] = [
     _create(subscribers, consent_events, send_runs, send_log, issues_done),
     _create(answers, signup_attempts),
+    _collector_limits,
 ]

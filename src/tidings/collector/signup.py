@@ -1,0 +1,181 @@
+"""Sign-up with double opt-in: the form, the confirmation mail (queued), the confirmation link.
+
+The answer to a sign-up is the same page after the same database work whether or not the address
+is known, and it never waits for SMTP: it does not reveal who is on the list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from email_validator import validate_email
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tidings.collector.database import transact
+from tidings.collector.mailqueue import ConfirmationJob
+from tidings.collector.web import Collector, check_csrf, collector_of, csrf_token, message, page, read_form
+from tidings.errors import InputError, TokenError
+from tidings.inputs import clean_name
+from tidings.store import now
+from tidings.store.schema import confirmation_mails, consent_events, signup_attempts, subscribers
+from tidings.store.subscribers import add, get, get_by_id, normalize_email, record_state
+
+CONFIRM_MAX_AGE = 7 * 24 * 3600
+NO_MAIL_STATES = ("confirmed", "bounced", "complained")  # already in, or the address must not get mail
+
+
+def _allowed_origin(c: Collector, request: Request) -> bool:
+    """Sign-ups come from our own site or this service (a cross-site form is refused)."""
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if not origin:
+        return True  # plain form posts without the header (old browsers, privacy settings)
+    host = urlsplit(origin).hostname
+    config = c.community.config
+    # The Host header is the browser's own for a form it posts here (a cross-site page cannot set it).
+    return host in {urlsplit(config.site_url).hostname, urlsplit(config.collector_url).hostname,
+                    request.url.hostname}
+
+
+async def signup_page(request: Request) -> Response:
+    c = collector_of(request)
+    return page(request, "signup.html", title=f"Subscribe to {c.community.config.name}",
+                intro="News, events and member stories, in your inbox before they are public.",
+                action=str(request.url.path))
+
+
+def _mail_address(address: str) -> str:
+    """The address as SMTP carries it: an internationalised domain in its ASCII (IDNA) form."""
+    valid = validate_email(address, check_deliverability=False)
+    return valid.ascii_email or valid.normalized
+
+
+def _prune(connection: sa.Connection, moment: datetime) -> None:
+    for table, window in ((signup_attempts, timedelta(hours=1)), (confirmation_mails, timedelta(days=1))):
+        connection.execute(table.delete().where(table.c.at < moment - window))
+
+
+def _count(connection: sa.Connection, table: sa.Table, column: sa.Column[str], key: str,
+           since: datetime) -> int:
+    return int(connection.execute(sa.select(sa.func.count()).select_from(table).where(
+        column == key, table.c.at > since)).scalar() or 0)
+
+
+def _signup(c: Collector, connection: sa.Connection, client: str, address: str,
+            name: str | None) -> ConfirmationJob | None:
+    """Record the attempt and the pending member (one transaction); the mail to queue, if any."""
+    moment = now()
+    _prune(connection, moment)
+    limits = c.limits
+    if _count(connection, signup_attempts, signup_attempts.c.client, client,
+              moment - timedelta(hours=1)) >= limits.signups_per_client_hour:
+        raise HTTPException(429, "Too many sign-ups from your network. Please try again in an hour.")
+    connection.execute(signup_attempts.insert().values(client=client, at=moment))
+    subscriber = get(connection, address) or add(connection, address, name=name, state="pending",
+                                                 source="form:signup")[0]
+    if subscriber.state in NO_MAIL_STATES:
+        return None
+    # PostgreSQL: concurrent sign-ups of one address take turns here, so the count below holds.
+    connection.execute(sa.select(subscribers.c.id).where(subscribers.c.id == subscriber.id).with_for_update())
+    key = c.signer.digest("address", subscriber.email.casefold(), length=24)
+    if _count(connection, confirmation_mails, confirmation_mails.c.address, key,
+              moment - timedelta(days=1)) >= limits.mails_per_address_day:
+        return None
+    connection.execute(confirmation_mails.insert().values(address=key, at=moment))
+    token = c.signer.sign("confirm", "subscribe", str(subscriber.id),
+                          _consent_version(connection, subscriber.id))
+    config = c.community.config
+    message_id = f"<confirm.{c.signer.digest('confirm', str(subscriber.id), token)}@{config.host}>"
+    return ConfirmationJob(_mail_address(subscriber.email), subscriber.name,
+                           config.collector(f"confirm/{token}"), message_id)
+
+
+async def signup_post(request: Request) -> Response:
+    c = collector_of(request)
+    started = time.monotonic()
+    if not _allowed_origin(c, request):
+        raise HTTPException(403, "Please subscribe from our own site.")
+    form = await read_form(request)
+    try:
+        name = clean_name(str(form.get("name", "")))
+        raw = str(form.get("email", ""))
+        if "\ufffd" in raw:  # bytes that were not UTF-8: no address is spelled like that
+            raise ValueError("it is not readable text")
+        address, _ = normalize_email(raw)
+    except InputError as exc:
+        return message(request, "Please check your name", str(exc), status=400)
+    except ValueError as exc:
+        return message(request, "Please check the address", f"That address does not look right: {exc}",
+                       status=400)
+    if c.mails.full():
+        raise HTTPException(503, "We are busy right now: nothing was saved. "
+                                 "Please try again in a few minutes.")
+    client = c.signer.digest("client", c.proxies.client(request), length=24)
+    try:
+        job = await transact(c.engine, lambda connection: _signup(c, connection, client, address, name))
+    except sa.exc.IntegrityError:  # the same new address signed up at the same moment: it exists now
+        job = await transact(c.engine, lambda connection: _signup(c, connection, client, address, name))
+    if job is not None:
+        await c.mails.put(job)
+    await asyncio.sleep(max(0.0, started + c.limits.signup_seconds - time.monotonic()))
+    # The same answer whatever the list already knows: the page never tells who is subscribed.
+    return message(request, "Check your inbox",
+                   "We sent you a link to confirm. Nothing is sent to you until you click it.")
+
+
+def _consent_version(connection: sa.Connection, subscriber_id: int) -> str:
+    last = connection.execute(sa.select(sa.func.max(consent_events.c.id)).where(
+        consent_events.c.subscriber_id == subscriber_id)).scalar()
+    return str(last or 0)
+
+
+def _confirm_token(c: Collector, token: str) -> int:
+    """The subscriber a confirmation link is for; 400 when forged, expired or already used."""
+    try:
+        purpose, subscriber_id, version = c.signer.verify("confirm", token, max_age=CONFIRM_MAX_AGE)
+    except (TokenError, ValueError):
+        raise HTTPException(400, "This confirmation link is not valid or has expired. "
+                                 "Please subscribe again.") from None
+    if purpose != "subscribe" or not subscriber_id.isascii() or not subscriber_id.isdigit():
+        raise HTTPException(400, "This confirmation link is not valid.")
+    with c.engine.connect() as connection:
+        if _consent_version(connection, int(subscriber_id)) != version:
+            raise HTTPException(400, "This confirmation link was already used. To subscribe again, "
+                                     "use the form on our site.")
+    return int(subscriber_id)
+
+
+async def confirm_page(request: Request) -> Response:
+    c = collector_of(request)
+    token = request.path_params["token"]
+    subscriber_id = _confirm_token(c, token)
+    with c.engine.connect() as connection:
+        subscriber = get_by_id(connection, subscriber_id)
+    if subscriber is None:
+        raise HTTPException(400, "This confirmation link is not valid any more.")
+    return page(request, "confirm.html", title="Confirm your subscription",
+                text=f"Send {c.community.config.name} news to {subscriber.email}?",
+                action=str(request.url.path), csrf=csrf_token(c, token), button="Yes, subscribe me")
+
+
+def _confirm(connection: sa.Connection, subscriber_id: int) -> None:
+    subscriber = get_by_id(connection, subscriber_id)
+    if subscriber is None:
+        raise HTTPException(400, "This confirmation link is not valid any more.")
+    if subscriber.state != "confirmed":
+        # Their own click on a link sent to them: the one way back after an unsubscribe.
+        record_state(connection, subscriber_id, subscriber.state, "confirmed", "form:confirm")
+
+
+async def confirm_post(request: Request) -> Response:
+    c = collector_of(request)
+    token = request.path_params["token"]
+    subscriber_id = _confirm_token(c, token)
+    check_csrf(c, await read_form(request), token)
+    await transact(c.engine, lambda connection: _confirm(connection, subscriber_id))
+    return message(request, "Subscribed", "Thank you: you will get our next newsletter.")

@@ -1,0 +1,110 @@
+"""Survey answers from email buttons: a GET shows the form with the answer chosen, a POST saves it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tidings.collector.web import (
+    Collector,
+    check_csrf,
+    collector_of,
+    csrf_token,
+    message,
+    page,
+    read_form,
+    small_number,
+)
+from tidings.content.model import Survey
+from tidings.errors import InputError, TokenError
+from tidings.inputs import clean_text
+from tidings.store import now
+
+NOT_AN_OPTION = "That answer is not one of the options."
+
+
+def _survey_token(c: Collector, token: str) -> tuple[str, str, Survey]:
+    try:
+        subscriber_id, issue, survey_id = c.signer.verify("survey", token)
+    except (TokenError, ValueError):
+        raise HTTPException(400, "This survey link is not valid. "
+                                 "Please use the buttons in the email.") from None
+    survey = next((s for s in c.community.surveys if s.id == survey_id), None)
+    if survey is None:
+        raise HTTPException(404, "This survey does not exist (any more).")
+    return subscriber_id, issue, survey
+
+
+def _closed(request: Request, survey: Survey) -> Response | None:
+    if survey.is_open(now()):
+        return None
+    if survey.closes and survey.closes <= now():
+        return message(request, "This survey is closed", f"Thank you for wanting to answer “{survey.title}”. "
+                       "It closed, and the results will be on our site.", status=410)
+    return message(request, "Not open yet", "This survey is not open yet.", status=409)
+
+
+async def survey_page(request: Request) -> Response:
+    c = collector_of(request)
+    token = request.path_params["token"]
+    _, _, survey = _survey_token(c, token)
+    closed = _closed(request, survey)
+    if closed:
+        return closed
+    chosen_question = request.query_params.get("q")
+    if chosen_question and chosen_question not in {q.id for q in survey.questions}:
+        raise HTTPException(400, "That question is not part of this survey.")
+    questions: list[dict[str, Any]] = []
+    for question in survey.questions:
+        pick = None
+        if question.id == chosen_question:
+            pick = small_number(request.query_params.get("a", ""))
+            if pick is None or pick >= len(question.options):
+                raise HTTPException(400, NOT_AN_OPTION)
+        questions.append({"id": question.id, "text": question.text, "options": question.options,
+                          "chosen": pick})
+    return page(request, "survey.html", title=survey.title, intro="", questions=questions,
+                allow_comment=survey.allow_comment, action=str(request.url.path), csrf=csrf_token(c, token))
+
+
+def _chosen(survey: Survey, form: FormData) -> dict[str, int]:
+    chosen: dict[str, int] = {}
+    known = {q.id: q for q in survey.questions}
+    for key, value in form.multi_items():
+        if not key.startswith("q:"):
+            continue
+        question = known.get(key[2:])
+        option = small_number(value)
+        if question is None or option is None or option >= len(question.options):
+            raise HTTPException(400, NOT_AN_OPTION)
+        chosen[question.id] = option
+    if not chosen:
+        raise HTTPException(400, "Please choose an answer.")
+    return chosen
+
+
+async def survey_post(request: Request) -> Response:
+    c = collector_of(request)
+    token = request.path_params["token"]
+    subscriber_id, issue, survey = _survey_token(c, token)
+    closed = _closed(request, survey)
+    if closed:
+        return closed
+    form = await read_form(request)
+    check_csrf(c, form, token)
+    chosen = _chosen(survey, form)
+    try:
+        comment = clean_text(str(form.get("comment", ""))) if survey.allow_comment else None
+    except InputError as exc:
+        return message(request, "Please shorten your comment", str(exc), status=400)
+    respondent = c.respondent(survey.id, subscriber_id)
+    moment = now()
+    rows = [{"survey": survey.id, "question": question_id, "respondent": respondent, "option": option,
+             "comment": comment, "issue": issue, "answered_at": moment}
+            for question_id, option in chosen.items()]
+    await c.writer.write(c.save_answer, rows)  # returns once committed
+    return message(request, "Thank you!", "Your answer is saved. Choosing again later replaces it.")

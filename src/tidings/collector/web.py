@@ -1,0 +1,143 @@
+"""What every route of the collector shares: its state, its pages, forms and their anti-CSRF field."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Match
+
+from tidings.collector.limits import Limits, TrustedProxies
+from tidings.collector.mailqueue import ConfirmationQueue
+from tidings.collector.writer import GroupCommitter
+from tidings.content.model import Community
+from tidings.mail.tokens import Signer
+from tidings.store.schema import answers
+
+SMALL_NUMBER = re.compile(r"[0-9]{1,6}")  # ASCII digits only: int() also takes "²", "１" and 4,301 digits
+
+
+@dataclass
+class Collector:
+    root: Path
+    community: Community
+    engine: sa.Engine
+    signer: Signer
+    pages: jinja2.Environment
+    mails: ConfirmationQueue
+    proxies: TrustedProxies
+    limits: Limits
+
+    @functools.cached_property
+    def save_answer(self) -> sa.Insert:
+        """One statement, built once: insert an answer, or replace that person's earlier one."""
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(answers)
+        statement: sa.Insert = insert.on_conflict_do_update(
+            index_elements=[answers.c.survey, answers.c.question, answers.c.respondent],
+            set_={"option": insert.excluded.option, "comment": insert.excluded.comment,
+                  "issue": insert.excluded.issue, "answered_at": insert.excluded.answered_at})
+        return statement
+
+    @functools.cached_property
+    def writer(self) -> GroupCommitter:
+        return GroupCommitter(self.engine)
+
+    def respondent(self, survey: str, subscriber_id: str) -> str:
+        """The per-survey pseudonym stored with answers (and exported to feedback/)."""
+        return self.signer.digest("respondent", survey, subscriber_id, length=16)
+
+
+def collector_of(request: Request) -> Collector:
+    state: Collector = request.app.state.collector
+    return state
+
+
+def small_number(value: object) -> int | None:
+    """A plain non-negative number of at most six ASCII digits, else None."""
+    text = str(value)
+    return int(text) if SMALL_NUMBER.fullmatch(text) else None
+
+
+def render(c: Collector, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    """A page of the collector with its security headers."""
+    config = c.community.config
+    body = c.pages.get_template(template).render(
+        lang=config.language, community=config.name, brand=config.brand_color, **values)
+    return HTMLResponse(body, status_code=status, headers={
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    })
+
+
+def page(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    return render(collector_of(request), template, status, **values)
+
+
+def notice(c: Collector, title: str, text: str, status: int = 200, detail: str = "") -> HTMLResponse:
+    """The one-paragraph message page (also used where no request object exists yet)."""
+    return render(c, "message.html", status, title=title, message=text, detail=detail, error=status >= 400)
+
+
+def message(request: Request, title: str, text: str, status: int = 200, detail: str = "") -> HTMLResponse:
+    return notice(collector_of(request), title, text, status, detail)
+
+
+async def read_form(request: Request) -> FormData:
+    """The form; the body was read (size- and time-limited) by ``RequestLimits`` before the route."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    # Browsers percent-encode every byte outside ASCII; Starlette would read raw ones as Latin-1.
+    if kind == "application/x-www-form-urlencoded" and not (await request.body()).isascii():
+        raise HTTPException(400, "That form could not be read.")
+    try:
+        return await request.form(max_files=0, max_fields=50)
+    except Exception:  # malformed multipart/urlencoded bodies
+        raise HTTPException(400, "That form could not be read.") from None
+
+
+def csrf_token(c: Collector, scope: str) -> str:
+    """The form's anti-CSRF field: a keyed digest of the link it was served for."""
+    return c.signer.digest("csrf", scope, length=32)
+
+
+def check_csrf(c: Collector, form: FormData, scope: str) -> None:
+    if not hmac.compare_digest(str(form.get("csrf", "")).encode(), csrf_token(c, scope).encode()):
+        raise HTTPException(403, "This form did not come from this page. Please open the link again.")
+
+
+TITLES = {400: "That link does not work", 403: "Not allowed", 404: "Not found", 405: "Not allowed",
+          408: "Too slow", 413: "Too large", 429: "Slow down, please", 503: "Busy"}
+
+
+def _without_slash(request: Request) -> str | None:
+    """``/subscribe`` for ``/subscribe/`` when that is one of our routes; a path, never a host."""
+    path = request.url.path
+    if not path.endswith("/") or path == "/":
+        return None
+    target = "/" + path.strip("/")
+    scope = {**request.scope, "path": target}
+    if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+        return target + (f"?{request.url.query}" if request.url.query else "")
+    return None
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404 and (target := _without_slash(request)):
+        # Relative: Starlette's own redirect builds an absolute URL from the request's Host header.
+        return RedirectResponse(target, status_code=307)
+    return message(request, TITLES.get(exc.status_code, "Sorry"), html.unescape(str(exc.detail)),
+                   status=exc.status_code)
