@@ -11,6 +11,7 @@ from email.header import decode_header, make_header
 from email.message import EmailMessage
 from pathlib import Path
 
+import idna
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -31,7 +32,7 @@ from tidings.mail.tokens import Signer
 from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.store import open_database
 from tidings.store.schema import subscribers
-from tidings.store.subscribers import add, get, import_csv
+from tidings.store.subscribers import add, get, import_csv, normalize_email
 
 INJECTED = "Eve\r\nBcc: victim@example.org\r\n\r\nYou won a prize"
 ISSUE_HEADERS = {"To", "Date", "Message-ID", "List-Unsubscribe", "From", "Subject", "List-Id",
@@ -148,6 +149,16 @@ def test_an_address_with_a_control_character_or_markup_is_refused(
         issue: tuple[RenderedIssue, Config], address: str) -> None:
     with pytest.raises(InputError):
         build(issue, Recipient("9", address, "Eve"))
+
+
+def test_render_to_an_address_with_a_line_break_is_refused_with_a_clear_error(
+        repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIDINGS_SECRET", SECRET)
+    code = main(["--root", str(repo), "newsletter", "render", "december",
+                 "--to", "eve@example.org\r\nBcc: victim@example.org"])
+    assert code == 1
+    assert "not a single email address" in capsys.readouterr().err
+    assert not list((repo / ".tidings" / "preview").glob("*.eml"))
 
 
 # -- subjects -----------------------------------------------------------------------------------
@@ -349,6 +360,38 @@ def test_any_name_in_the_confirmation_mail_parses_back(repo: Path, name: str, lo
     address = message["To"].addresses[0]
     assert display_name(data, message) == single_line(name)
     assert address.username == local and address.domain == domain.encode("idna").decode()
+
+
+DOMAINS = ["example.org", "bücher.example", "例え.example", "exa mple.org", "ex\nample.org"]
+ADDRESSES = st.one_of(
+    st.emails(),
+    TEXT,
+    st.builds("{}@{}".format,
+              st.text(st.one_of(TRICKY, st.sampled_from(list("abc.+-_'ü中"))), min_size=1, max_size=20),
+              st.sampled_from(DOMAINS)),
+)
+
+
+@QUICK
+@given(raw=ADDRESSES)
+def test_any_address_is_refused_or_parses_back(issue: tuple[RenderedIssue, Config], raw: str) -> None:
+    try:
+        stored, _ = normalize_email(raw)
+    except ValueError:  # not an address the store keeps: the builder refuses it or keeps it inert
+        try:
+            data = build(issue, Recipient("5", raw, "Ann"))
+        except InputError:
+            return
+        assert set(parse(data).keys()) == ISSUE_HEADERS
+        return
+    data = build(issue, Recipient("5", stored, "Ann"))
+    message = email.message_from_string(data.decode("utf-8"), policy=email.policy.default)
+    assert set(message.keys()) == ISSUE_HEADERS and message.defects == []
+    local, _, domain = stored.rpartition("@")
+    allowed = [] if local.isascii() else ["NonASCIILocalPartDefect"]  # RFC 6532, unknown to Python
+    assert [type(d).__name__ for d in message["To"].defects] == allowed
+    assert message["To"].addresses[0].addr_spec == f"{local}@{idna.encode(domain, uts46=True).decode()}"
+    assert all(len(line) <= 998 for line in data.split(b"\r\n"))
 
 
 @QUICK
