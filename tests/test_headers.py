@@ -232,6 +232,39 @@ def test_a_non_ascii_community_name_keeps_list_id_and_from_parseable(make_repo: 
     assert display_name(data, message, "From") == "Yhteisö ry"
 
 
+def test_a_non_ascii_site_host_and_file_name_keep_message_id_and_list_id_ascii(
+        make_repo: MakeRepo) -> None:
+    pyproject = PYPROJECT.replace("https://club.example.org/", "https://yhteisö.example/")
+    files = {**REPO}
+    files["newsletters/joulukuu-äänestys.md"] = files.pop("newsletters/december.md").replace(
+        "{subject}", "News")
+    community = load(make_repo(files, pyproject=pyproject))
+    rendered = IssueRenderer(community, community.newsletters[0], NOW).render()
+    data = build((rendered, community.config), Recipient("5", "m@example.org", "Ann"))
+    assert head_of(data).isascii()
+    message = assert_clean(data, ISSUE_HEADERS, line_limit=78)
+    assert re.fullmatch(r"<joulukuu-+nestys\.[0-9a-f]{20}@xn--yhteis-1xa\.example>", message["Message-ID"])
+    assert message["List-Id"] == "Canary Club <canary-club.xn--yhteis-1xa.example>"
+    # The collector builds the confirmation's Message-ID from the same host.
+    data = confirmation_message(community.config, "Ann", "m@example.org", "https://yhteisö.example/c",
+                                message_id="<confirm.1@yhteisö.example>", moment=NOW)
+    message = assert_clean(data, CONFIRMATION_HEADERS, line_limit=78)
+    assert message["Message-ID"] == "<confirm.1@xn--yhteis-1xa.example>"
+
+
+@pytest.mark.parametrize("list_id", ["Club<news.club.example.org>", "news.club.example.org",
+                                     "  Klubi ry   <news.club.example.org> "])
+def test_a_configured_list_id_in_any_usual_form_is_written_as_rfc_2919(make_repo: MakeRepo,
+                                                                       list_id: str) -> None:
+    files = {**REPO}
+    files["newsletters/december.md"] = files["newsletters/december.md"].replace("{subject}", "News")
+    community = load(make_repo(files, pyproject=PYPROJECT + f'list_id = "{list_id}"\n'))
+    rendered = IssueRenderer(community, community.newsletters[0], NOW).render()
+    message = assert_clean(build((rendered, community.config), Recipient("5", "m@example.org")),
+                           ISSUE_HEADERS, line_limit=78)
+    assert message["List-Id"].endswith("<news.club.example.org>")
+
+
 # -- the subscriber list ------------------------------------------------------------------------
 
 def test_subscribers_add_stores_a_one_line_name(repo: Path) -> None:

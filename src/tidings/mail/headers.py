@@ -24,7 +24,10 @@ WORD_OVERHEAD = len("=?utf-8?b??=")
 LONGEST_WORD = 60  # an ASCII word longer than this is encoded instead, so that it can be split
 ATOMS_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+")  # atext and spaces: needs no quoting
 ADDR_SPEC_RE = re.compile(r'[^\s<>()\[\],;:"\\@\ud800-\udfff]+@[^\s<>()\[\],;:"\\@\ud800-\udfff]+')
-MSG_ID_RE = re.compile(r"[!-;=?-~]+")  # printable ASCII without "<" and ">"
+DOT_ATOM_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+NOT_ATOM_RE = re.compile(r"[^A-Za-z0-9_.-]+")
+LIST_ID_RE = re.compile(r"\s*([^<>]*?)\s*<([^<>]*)>\s*")
+MSG_ID_RE = re.compile(r"<([!-;=?-~]+)@([^\s<>@\x00-\x1f\x7f-\x9f\u2028\u2029]+)>")
 
 
 def refuse_control(name: str, value: str) -> None:
@@ -98,14 +101,14 @@ def phrase(display: str, first: int = WORD_BYTES) -> str:
 
 
 @lru_cache(maxsize=4096)
-def ascii_domain(domain: str) -> str:
+def ascii_domain(domain: str, field: str = "email") -> str:
     """The domain as IDNA A-labels (``xn--…``): plain ASCII that every server accepts."""
     if domain.isascii():
         return domain
     try:
         return idna.encode(domain, uts46=True).decode("ascii")
     except idna.IDNAError:
-        raise InputError(f"'{domain}' is not a valid domain name", field="email") from None
+        raise InputError(f"'{domain}' is not a valid domain name", field=field) from None
 
 
 def mailbox(email: str) -> str:
@@ -142,11 +145,28 @@ def address_header(name: str, display: str | None, email: str) -> bytes:
     return fold(name, address(display, email, header_name=name))
 
 
-def list_id_header(display: str, identifier: str) -> bytes:
-    """``List-Id: Name <id>`` (RFC 2919) with the same display-name rules as addresses."""
-    if not MSG_ID_RE.fullmatch(identifier):
+def list_id_header(value: str) -> bytes:
+    """``List-Id: Name <id>`` (RFC 2919) from ``Name <id>`` or a bare id; the id in ASCII (IDNA)."""
+    match = LIST_ID_RE.fullmatch(value)
+    display, identifier = match.groups() if match else ("", value.strip())
+    identifier = ascii_domain(identifier, field="List-Id")
+    if not DOT_ATOM_RE.fullmatch(identifier):
         raise InputError(f"'{identifier}' is not a list id (a dot-atom such as news.example.org)",
                          field="List-Id")
     name = single_line(display)
     return fold("List-Id", f"{phrase(name, first_word_bytes('List-Id'))} <{identifier}>" if name
                 else f"<{identifier}>")
+
+
+def message_id_header(value: str) -> bytes:
+    """``Message-ID: <left@right>`` on one line, the right side in ASCII (IDNA)."""
+    match = MSG_ID_RE.fullmatch(value)
+    if match is None:
+        raise InputError("not a Message-ID such as <id@example.org>", field="Message-ID")
+    left, right = match.groups()
+    return f"Message-ID: <{left}@{ascii_domain(right, field='Message-ID')}>".encode("ascii") + CRLF
+
+
+def message_id_left(text: str) -> str:
+    """``text`` (a slug, which may be non-ASCII) as the ASCII left side of a Message-ID."""
+    return text if DOT_ATOM_RE.fullmatch(text) else NOT_ATOM_RE.sub("-", text) or "id"

@@ -18,7 +18,16 @@ from email.utils import format_datetime, parseaddr
 from zoneinfo import ZoneInfo
 
 from tidings.config import Config
-from tidings.mail.headers import CRLF, address, address_header, header, list_id_header
+from tidings.mail.headers import (
+    CRLF,
+    address,
+    address_header,
+    ascii_domain,
+    header,
+    list_id_header,
+    message_id_header,
+    message_id_left,
+)
 from tidings.mail.render import PLACEHOLDER_RE, RenderedIssue
 from tidings.mail.tokens import Signer
 
@@ -73,11 +82,10 @@ class MessageTemplate:
         slug = issue.newsletter.slug
         self.boundary = "==tidings-" + hashlib.sha256(f"{slug}:{issue.subject}".encode()).hexdigest()[:28]
         sender_name, sender_email = parseaddr(config.sender)
-        list_name, _, list_id = config.list_identifier.rpartition(" <")
         self.fixed_headers = b"".join([
             address_header("From", sender_name, sender_email),
             header("Subject", issue.subject),
-            list_id_header(list_name, list_id.removesuffix(">")),
+            list_id_header(config.list_identifier),
             b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" + CRLF,
             address_header("Reply-To", *parseaddr(config.reply_to)) if config.reply_to else b"",
             b"MIME-Version: 1.0" + CRLF,
@@ -90,7 +98,8 @@ class MessageTemplate:
         self.tail = CRLF + f"--{self.boundary}--".encode() + CRLF
         self.text = SplicedBody(issue.text)
         self.html = SplicedBody(issue.html)
-        self.host = config.host
+        self.host = ascii_domain(config.host, field="site_url")
+        self.id_left = message_id_left(slug)
         self.mailto = config.unsubscribe_mailto
         self._date: tuple[int, bytes] = (-1, b"")
 
@@ -106,7 +115,7 @@ class MessageTemplate:
     def message_id(self, recipient: Recipient) -> str:
         """Stable per (issue, subscriber): a resent copy is recognisably the same message."""
         digest = self.signer.digest("message-id", self.issue.newsletter.slug, recipient.id)
-        return f"<{self.issue.newsletter.slug}.{digest}@{self.host}>"
+        return f"<{self.id_left}.{digest}@{self.host}>"
 
     def date_header(self, now: datetime) -> bytes:
         """``Date:`` to the second, formatted once per second (it costs as much as a signature)."""
@@ -148,7 +157,7 @@ def confirmation_message(config: Config, name: str | None, email: str, link: str
         address_header("To", name, email),
         header("Subject", f"Please confirm your subscription to {config.name}"),
         f"Date: {format_datetime(moment)}".encode() + CRLF,
-        header("Message-ID", message_id),
+        message_id_header(message_id),
         b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n",
         b"Content-Transfer-Encoding: " + encoding + CRLF + CRLF,
         body,
