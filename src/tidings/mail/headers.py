@@ -114,9 +114,9 @@ def ascii_domain(domain: str, field: str = "email") -> str:
 def mailbox(email: str) -> str:
     """An addr-spec for a header or the envelope; InputError if it is not one plain address.
 
-    The domain goes out as IDNA, readable by every server. A non-ASCII local part has no ASCII
-    form: it stays UTF-8 (RFC 6532) and the transport asks for SMTPUTF8, which the big
-    providers' servers (Gmail, Outlook, Postfix 3) accept.
+    The domain goes out as IDNA: plain ASCII, so every server takes it without SMTPUTF8. A
+    non-ASCII local part has no ASCII form at all: it stays UTF-8 (RFC 6532) and the transport
+    asks for SMTPUTF8 (RFC 6531); a relay without it refuses that one message.
     """
     if CONTROL_RE.search(email) or not ADDR_SPEC_RE.fullmatch(email):
         raise InputError("not a single email address (user@example.org)", field="email")
