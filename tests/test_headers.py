@@ -162,6 +162,21 @@ def test_render_to_an_address_with_a_line_break_is_refused_with_a_clear_error(
     assert not list((repo / ".tidings" / "preview").glob("*.eml"))
 
 
+@pytest.mark.parametrize("setting", [
+    'unsubscribe_mailto = "leave@club.example.org\\r\\nBcc: x@example.org"',
+    'collector_url = "https://collect.example.org/\\r\\nBcc: x@example.org"',
+])
+def test_a_setting_with_a_line_break_never_becomes_a_header(make_repo: MakeRepo, setting: str) -> None:
+    key = setting.split(" ")[0]
+    pyproject = "\n".join(line for line in PYPROJECT.splitlines() if not line.startswith(key))
+    files = {**REPO}
+    files["newsletters/december.md"] = files["newsletters/december.md"].replace("{subject}", "News")
+    community = load(make_repo(files, pyproject=f"{pyproject}\n{setting}\n"))
+    rendered = IssueRenderer(community, community.newsletters[0], NOW).render()
+    with pytest.raises(InputError):
+        build((rendered, community.config), Recipient("5", "m@example.org"))
+
+
 # -- subjects -----------------------------------------------------------------------------------
 
 def test_a_subject_with_a_line_break_is_reported_by_check(make_repo: MakeRepo) -> None:

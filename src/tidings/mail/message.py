@@ -27,6 +27,7 @@ from tidings.mail.headers import (
     list_id_header,
     message_id_header,
     message_id_left,
+    refuse_control,
 )
 from tidings.mail.render import PLACEHOLDER_RE, RenderedIssue
 from tidings.mail.tokens import Signer
@@ -98,6 +99,8 @@ class MessageTemplate:
         self.tail = CRLF + f"--{self.boundary}--".encode() + CRLF
         self.text = SplicedBody(issue.text)
         self.html = SplicedBody(issue.html)
+        # Settings too: the per-recipient List-Unsubscribe line is built without a check.
+        refuse_control("List-Unsubscribe", config.collector("u/") + (config.unsubscribe_mailto or ""))
         self.host = ascii_domain(config.host, field="site_url")
         self.id_left = message_id_left(slug)
         self.mailto = config.unsubscribe_mailto
