@@ -133,8 +133,7 @@ def cmd_subscribers(args: argparse.Namespace) -> int:
     elif args.action == "list":
         with engine.connect() as connection:
             for s in store.iter_subscribers(connection, states=[args.state] if args.state else store.STATES):
-                print("\t".join([s.email, s.state, s.name or "", s.lang or "", s.timezone or "",
-                                 ",".join(s.tags)]))
+                print(store.listing_line(s))
     elif args.action == "stats":
         with engine.connect() as connection:
             for key, value in store.stats(connection).items():
@@ -251,7 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--tags", help="comma-separated, e.g. translators,finland")
     add.add_argument("--pending", action="store_true", help="needs double opt-in first")
     people.add_parser("remove", help="unsubscribe someone").add_argument("email", metavar="EMAIL")
-    listing = people.add_parser("list", help="tab-separated: email, state, name, lang, timezone, tags")
+    listing = people.add_parser("list", help="tab-separated: email, state, name, lang, timezone, tags "
+                                "(a tab, line break or backslash in a value is written \\t, \\n, \\\\)")
     listing.add_argument("--state", choices=("pending", "confirmed", "unsubscribed", "bounced", "complained"))
     people.add_parser("stats", help="counts per state, joins and leaves in the last 30 days")
     importing = people.add_parser("import", help="import a CSV (columns found by header name)")

@@ -14,6 +14,8 @@ from tidings.errors import InputError
 # C0 controls, DEL, C1 controls, and the Unicode line/paragraph separators some clients treat
 # as line breaks.
 CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Lone surrogates: bytes that were not UTF-8 (a command-line argument) and cannot be stored.
+SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 # Column sizes of the store (store/schema.py): checked here so the database never sees more.
 NAME_MAX = 200
@@ -39,6 +41,8 @@ def clean_name(value: str | None, *, field: str = "name", max_length: int = NAME
     if value is None:
         return None
     cleaned = single_line(value)
+    if not cleaned.isascii() and SURROGATE_RE.search(cleaned):
+        raise InputError(f"{field} is not UTF-8 text", field=field)
     if len(cleaned) > max_length:
         raise InputError(f"{field} is {len(cleaned)} characters long; at most {max_length} are allowed",
                          field=field)

@@ -20,6 +20,7 @@ from tidings.content import model
 from tidings.content.source import SourceFile
 from tidings.dates import parse_duration, parse_when
 from tidings.errors import Problem
+from tidings.inputs import has_control
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 LANG_RE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
@@ -63,6 +64,14 @@ def text(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"expected text, got {_describe(value)}")
     return value.strip()
+
+
+def one_line(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
+    """Text that becomes a mail header (a subject): a line break there would start a new header."""
+    result = text(value, ctx, keys)
+    if has_control(result):
+        raise ValueError("contains a control character (line break, tab, NUL, …): write it on one line")
+    return result
 
 
 def boolean(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> bool:
@@ -272,7 +281,7 @@ GUIDELINE: Spec = {
     "retired": (text_list, False),
 }
 NEWSLETTER: Spec = {
-    "subject": (text, True), "send_at": (when, True), "audience": (audience, False),
+    "subject": (one_line, True), "send_at": (when, True), "audience": (audience, False),
     "include": (include, False), "survey": (slug_id, False), "preheader": (text, False),
     "template": (text, False),
 }

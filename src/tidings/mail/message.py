@@ -14,18 +14,26 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.charset import Charset
-from email.header import Header
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, parseaddr
 from zoneinfo import ZoneInfo
 
 from tidings.config import Config
+from tidings.mail.headers import (
+    CRLF,
+    address,
+    address_header,
+    ascii_domain,
+    header,
+    list_id_header,
+    message_id_header,
+    message_id_left,
+    refuse_control,
+)
 from tidings.mail.render import PLACEHOLDER_RE, RenderedIssue
 from tidings.mail.tokens import Signer
 
-CRLF = b"\r\n"
 SOFT_BREAK = b"=\r\n"
-UTF8 = Charset("utf-8")
+__all__ = ["MessageTemplate", "Recipient", "address", "confirmation_message", "header", "qp"]
 
 
 @dataclass(frozen=True)
@@ -65,21 +73,6 @@ class SplicedBody:
         return out
 
 
-def header(name: str, value: str) -> bytes:
-    """One header line, RFC 2047-encoded and folded when it is not plain ASCII or is long."""
-    if value.isascii() and len(name) + len(value) < 76:
-        return f"{name}: {value}".encode("ascii") + CRLF
-    encoded = Header(value, "utf-8" if not value.isascii() else "us-ascii", maxlinelen=76,
-                     header_name=name).encode(linesep="\r\n")
-    return f"{name}: {encoded}".encode("ascii") + CRLF
-
-
-def address(name: str | None, email: str) -> str:
-    """``Name <addr>`` with a non-ASCII display name RFC 2047-encoded."""
-    # One Charset for all: formataddr would build a new one for every non-ASCII name.
-    return formataddr((name or "", email), charset=UTF8)
-
-
 class MessageTemplate:
     """Everything of one rendered issue that is the same for every recipient, pre-encoded."""
 
@@ -91,13 +84,13 @@ class MessageTemplate:
         self.boundary = "==tidings-" + hashlib.sha256(f"{slug}:{issue.subject}".encode()).hexdigest()[:28]
         sender_name, sender_email = parseaddr(config.sender)
         self.fixed_headers = b"".join([
-            header("From", address(sender_name, sender_email)),
+            address_header("From", sender_name, sender_email),
             header("Subject", issue.subject),
-            header("List-Id", config.list_identifier),
+            list_id_header(config.list_identifier),
             b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" + CRLF,
-            header("Reply-To", address(*parseaddr(config.reply_to))) if config.reply_to else b"",
+            address_header("Reply-To", *parseaddr(config.reply_to)) if config.reply_to else b"",
             b"MIME-Version: 1.0" + CRLF,
-            f'Content-Type: multipart/alternative; boundary="{self.boundary}"'.encode() + CRLF,
+            f'Content-Type: multipart/alternative;\r\n boundary="{self.boundary}"'.encode() + CRLF,
         ])
         part = ("--{b}\r\nContent-Type: {t}; charset=utf-8\r\n"
                 "Content-Transfer-Encoding: quoted-printable\r\n\r\n")
@@ -106,7 +99,10 @@ class MessageTemplate:
         self.tail = CRLF + f"--{self.boundary}--".encode() + CRLF
         self.text = SplicedBody(issue.text)
         self.html = SplicedBody(issue.html)
-        self.host = config.host
+        # Settings too: the per-recipient List-Unsubscribe line is built without a check.
+        refuse_control("List-Unsubscribe", config.collector("u/") + (config.unsubscribe_mailto or ""))
+        self.host = ascii_domain(config.host, field="site_url")
+        self.id_left = message_id_left(slug)
         self.mailto = config.unsubscribe_mailto
         self._date: tuple[int, bytes] = (-1, b"")
 
@@ -122,7 +118,7 @@ class MessageTemplate:
     def message_id(self, recipient: Recipient) -> str:
         """Stable per (issue, subscriber): a resent copy is recognisably the same message."""
         digest = self.signer.digest("message-id", self.issue.newsletter.slug, recipient.id)
-        return f"<{self.issue.newsletter.slug}.{digest}@{self.host}>"
+        return f"<{self.id_left}.{digest}@{self.host}>"
 
     def date_header(self, now: datetime) -> bytes:
         """``Date:`` to the second, formatted once per second (it costs as much as a signature)."""
@@ -138,7 +134,7 @@ class MessageTemplate:
         if self.mailto:
             unsubscribe += f",\r\n <mailto:{self.mailto}?subject=unsubscribe%20{values['unsubscribe']}>"
         head = b"".join([
-            header("To", address(recipient.name, recipient.email)),
+            address_header("To", recipient.name, recipient.email),
             self.date_header(now),
             f"Message-ID: {self.message_id(recipient)}".encode() + CRLF,
             f"List-Unsubscribe: {unsubscribe}".encode() + CRLF,
@@ -155,11 +151,17 @@ def confirmation_message(config: Config, name: str | None, email: str, link: str
             "If you did not ask for this, ignore this email: nothing else will be sent.\n\n"
             f"--\n{config.contact}\n")
     sender_name, sender_email = parseaddr(config.sender)
-    return "\r\n".join([
-        f"From: {address(sender_name, sender_email)}",
-        f"To: {address(name, email)}",
-        f"Subject: Please confirm your subscription to {config.name}",
-        f"Date: {format_datetime(moment)}",
-        f"Message-ID: {message_id}",
-        "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit",
-        "", text.replace("\n", "\r\n")]).encode("utf-8")
+    if text.isascii() and max(map(len, text.splitlines())) <= 998:
+        encoding, body = b"7bit", text.replace("\n", "\r\n").encode("ascii")  # the link stays whole
+    else:  # never raw 8bit: a relay without 8BITMIME may refuse or mangle it
+        encoding, body = b"quoted-printable", qp(text).removesuffix(SOFT_BREAK)
+    return b"".join([
+        address_header("From", sender_name, sender_email),
+        address_header("To", name, email),
+        header("Subject", f"Please confirm your subscription to {config.name}"),
+        f"Date: {format_datetime(moment)}".encode() + CRLF,
+        message_id_header(message_id),
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n",
+        b"Content-Transfer-Encoding: " + encoding + CRLF + CRLF,
+        body,
+    ])

@@ -16,7 +16,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
-from tidings.errors import ConfigError, DeliveryError
+from tidings.errors import ConfigError, DeliveryError, InputError
+from tidings.mail.headers import envelope_address
 
 SMTP_ENV = "TIDINGS_SMTP_URL"
 
@@ -109,9 +110,19 @@ class SMTPTransport:
         return client
 
     async def send(self, worker: int, sender: str, recipient: str, data: bytes) -> None:
+        sender, sender_utf8 = envelope_address(sender)  # from the config, checked when loaded
+        try:
+            recipient, utf8 = envelope_address(recipient)
+        except InputError as exc:
+            raise DeliveryError(str(exc), permanent=True) from None
+        # Only a non-ASCII local part needs SMTPUTF8 (RFC 6531); IDNA domains are plain ASCII.
+        options = ["SMTPUTF8"] if utf8 or sender_utf8 else []
         client = await self._client(worker)
         try:
-            refused, _ = await client.sendmail(sender, [recipient], data)
+            refused, _ = await client.sendmail(sender, [recipient], data, mail_options=options)
+        except aiosmtplib.SMTPNotSupported:  # the relay's limit, not a dead address: not a bounce
+            raise DeliveryError("the relay does not support SMTPUTF8, needed for an address with a "
+                                "non-ASCII local part", permanent=True) from None
         except aiosmtplib.SMTPRecipientsRefused as exc:
             first = exc.recipients[0]
             raise DeliveryError(f"{first.code} {first.message}", code=first.code,

@@ -16,6 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from tidings.csvfiles import format_rows, restore, sniff_delimiter, write_csv
 from tidings.errors import ContentError, Problem, UsageError
+from tidings.inputs import CONTROL_RE, clean_name
 from tidings.store import now
 from tidings.store.schema import consent_events, subscribers
 
@@ -112,9 +113,12 @@ def add(connection: sa.Connection, email: str, *, name: str | None = None, lang:
     """Add (or update) one subscriber; return it and whether anything changed.
 
     Someone who unsubscribed, bounced or complained keeps that state: only they can undo it
-    (through a new double opt-in), never an admin command or an import.
+    (through a new double opt-in), never an admin command or an import. The name is cleaned
+    here, so every way into the store (form, CLI, CSV) keeps it one line (InputError if it is
+    too long or not text).
     """
     address, key = normalize_email(email)
+    name = clean_name(name)
     validate_profile(lang, timezone)
     moment = now()
     existing = connection.execute(sa.select(subscribers).where(subscribers.c.email_key == key)).first()
@@ -171,6 +175,23 @@ def iter_subscribers(connection: sa.Connection, *, states: Iterable[str] = STATE
         for row in rows:
             yield _row(row)
         last = int(rows[-1]._mapping["id"])
+
+
+def _escaped(value: str) -> str:
+    r"""``value`` with backslash, tab, line breaks and other control characters as ``\t``, ``\n``…"""
+    if not CONTROL_RE.search(value) and "\\" not in value:
+        return value
+    named = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": "\\0"}
+    return re.sub(r"[\\\x00-\x1f\x7f-\x9f\u2028\u2029]",
+                  lambda m: named.get(m.group(), f"\\u{ord(m.group()):04x}"), value)
+
+
+def listing_line(subscriber: Subscriber) -> str:
+    """One tab-separated line: email, state, name, lang, timezone, tags; control characters
+    escaped (``\\t``, ``\\n``, ``\\\\``), so no value can look like another field or record."""
+    s = subscriber
+    return "\t".join(_escaped(value) for value in (s.email, s.state, s.name or "", s.lang or "",
+                                                    s.timezone or "", ",".join(s.tags)))
 
 
 def stats(connection: sa.Connection, days: int = 30) -> dict[str, int]:
