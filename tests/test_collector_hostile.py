@@ -28,10 +28,8 @@ from tests.collector_support import (
 )
 from tests.conftest import PULSE_SURVEY, MakeRepo
 from tidings.collector.app import Limits
-from tidings.config import load_config
-from tidings.mail.message import confirmation_message
 from tidings.mail.transport import SMTPTransport, parse_smtp_url
-from tidings.store import now, open_database
+from tidings.store import open_database
 from tidings.store.schema import answers, signup_attempts, subscribers
 from tidings.store.subscribers import add, get
 
@@ -76,15 +74,6 @@ def relay() -> Iterator[CountingSMTPServer]:
         yield server
 
 
-def builds_a_message_to(root: Path, address: str) -> bool:
-    try:
-        confirmation_message(load_config(root), None, address, "https://x.example.org/",
-                             message_id="<a@example.org>", moment=now())
-    except UnicodeError:
-        return False
-    return True
-
-
 def survey_link(url: str, member: int) -> str:
     return f"{url}/s/{token('survey', str(member), 'december', 'pulse')}"
 
@@ -115,8 +104,6 @@ def test_an_internationalised_address_signs_up_and_gets_its_confirmation(
         assert response.status_code == 200 and "Check your inbox" in response.text
         with open_database(root).connect() as connection:
             assert get(connection, address).state == "pending"  # type: ignore[union-attr]
-        if not builds_a_message_to(root, f"{address.split('@')[0]}@example.org"):
-            pytest.xfail("the message builder cannot yet write a non-ASCII local part (SMTPUTF8)")
         assert wait_for(lambda: len(relay.handler.messages) == 1)
     recipients, data = relay.handler.messages[0]
     local, domain = address.split("@")

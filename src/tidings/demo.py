@@ -54,7 +54,7 @@ def run_demo(root: Path) -> int:
             for email, name, lang, zone, tags in DEMO_MEMBERS:
                 add(connection, email, name=name, lang=lang, timezone=zone, tags=tags, source="demo")
         handler = CatchingHandler(caught)
-        with LocalSMTPServer(handler) as server:
+        with LocalSMTPServer(handler, enable_SMTPUTF8=True) as server:
             transport = SMTPTransport(parse_smtp_url(server.url))
             signer = Signer(load_secret(root, allow_dev=True)[0])
             sender = IssueSender(engine, community, letter, transport, signer, SendOptions(concurrency=2))
