@@ -162,19 +162,35 @@ def test_render_to_an_address_with_a_line_break_is_refused_with_a_clear_error(
     assert not list((repo / ".tidings" / "preview").glob("*.eml"))
 
 
-@pytest.mark.parametrize("setting", [
-    'unsubscribe_mailto = "leave@club.example.org\\r\\nBcc: x@example.org"',
-    'collector_url = "https://collect.example.org/\\r\\nBcc: x@example.org"',
+@pytest.mark.parametrize(("key", "value"), [
+    ("unsubscribe_mailto", "leave@club.example.org\r\nBcc: x@example.org"),
+    ("collector_url", "https://collect.example.org/\r\nBcc: x@example.org"),
 ])
-def test_a_setting_with_a_line_break_never_becomes_a_header(make_repo: MakeRepo, setting: str) -> None:
-    key = setting.split(" ")[0]
-    pyproject = "\n".join(line for line in PYPROJECT.splitlines() if not line.startswith(key))
+def test_a_setting_with_a_line_break_never_becomes_a_header(make_repo: MakeRepo, key: str, value: str) -> None:
+    # check refuses such a setting; the builder refuses it again if a Config is made some other way.
     files = {**REPO}
     files["newsletters/december.md"] = files["newsletters/december.md"].replace("{subject}", "News")
-    community = load(make_repo(files, pyproject=f"{pyproject}\n{setting}\n"))
+    community = load(make_repo(files, pyproject=PYPROJECT))
+    community = replace(community, config=replace(community.config, **{key: value}))
     rendered = IssueRenderer(community, community.newsletters[0], NOW).render()
     with pytest.raises(InputError):
         build((rendered, community.config), Recipient("5", "m@example.org"))
+
+
+@pytest.mark.parametrize("setting", [
+    'unsubscribe_mailto = "leave@club.example.org\\r\\nBcc: x@example.org"',
+    'collector_url = "https://collect.example.org/\\nBcc: x@example.org"',
+    'newsletter_from = "Club <news@club.example.org>\\r\\nBcc: x@example.org"',
+    'list_id = "Club\\u0000 <club.example.org>"',
+    'name = "Club\\rBcc: x@example.org"',
+])
+def test_check_reports_a_header_setting_with_a_control_character(make_repo: MakeRepo, setting: str) -> None:
+    key = setting.split(" ")[0]
+    pyproject = "\n".join(line for line in PYPROJECT.splitlines() if not line.startswith(key))
+    _, problems = check_all(make_repo({**REPO}, pyproject=f"{pyproject}\n{setting}\n"))
+    found = [p for p in problems if p.field == key]
+    assert found and found[0].path == "pyproject.toml" and found[0].line > 0
+    assert "control character" in found[0].message
 
 
 # -- subjects -----------------------------------------------------------------------------------

@@ -11,9 +11,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tidings.errors import ContentError, Problem
+from tidings.inputs import has_control
 
 DEFAULT_SITE_URL = "http://127.0.0.1:8000/"
 DEFAULT_COLLECTOR_URL = "http://127.0.0.1:8080/"
+# Settings that end up in mail headers or links: a line break there would forge a header.
+_ONE_LINE = ("name", "site_url", "newsletter_from", "reply_to", "collector_url", "unsubscribe_mailto",
+             "list_id")
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,12 @@ def load_config(root: Path) -> Config:
                     "timezone",
                 )
             )
+    for key in _ONE_LINE:
+        if key in values and has_control(values[key]):
+            problems.append(Problem("pyproject.toml", _line_of(text, key),
+                                    f"[tool.tidings] '{key}' contains a control character (line break, "
+                                    "tab, NUL, …): it must be one line of text", key))
+            del values[key]
     for key in ("site_url", "collector_url"):
         if key in values and not re.match(r"^https?://[^/]+", values[key]):
             problems.append(Problem("pyproject.toml", _line_of(text, key),
