@@ -166,7 +166,8 @@ def test_render_to_an_address_with_a_line_break_is_refused_with_a_clear_error(
     ("unsubscribe_mailto", "leave@club.example.org\r\nBcc: x@example.org"),
     ("collector_url", "https://collect.example.org/\r\nBcc: x@example.org"),
 ])
-def test_a_setting_with_a_line_break_never_becomes_a_header(make_repo: MakeRepo, key: str, value: str) -> None:
+def test_a_setting_with_a_line_break_never_becomes_a_header(
+        make_repo: MakeRepo, key: str, value: str) -> None:
     # check refuses such a setting; the builder refuses it again if a Config is made some other way.
     files = {**REPO}
     files["newsletters/december.md"] = files["newsletters/december.md"].replace("{subject}", "News")
