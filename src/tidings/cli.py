@@ -70,8 +70,8 @@ def cmd_newsletter(args: argparse.Namespace) -> int:
 
         if args.action == "send":
             return run_send(args.root, args.slug, concurrency=args.concurrency, rate=args.rate,
-                            dry_run=args.dry_run, to=args.to)
-        return run_due(args.root, concurrency=args.concurrency, rate=args.rate)
+                            dry_run=args.dry_run, to=args.to, outbox=args.outbox)
+        return run_due(args.root, concurrency=args.concurrency, rate=args.rate, outbox=args.outbox)
     raise UsageError("usage: newsletter render|send|due …")
 
 
@@ -269,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--concurrency", type=int, default=4, metavar="N",
                              help="SMTP connections used at once (default 4)")
         command.add_argument("--rate", type=float, metavar="R", help="at most R messages per second")
+        command.add_argument("--outbox", action="store_true",
+                             help="write to the local outbox .tidings/outbox/ (needed in CI or with "
+                                  "TIDINGS_DATABASE_URL when TIDINGS_SMTP_URL is not set)")
     parsers["collect"].add_argument("--host", default="127.0.0.1")
     parsers["collect"].add_argument("--port", type=int, default=8080)
     parsers["collect"].add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
