@@ -151,8 +151,6 @@ class UnsubscribeMidway(CatchingHandler):
         if sum(self.received.values()) == 5:
             with self.engine.begin() as connection:
                 unsubscribe(connection, get(connection, self.victim).id, source="one-click")  # type: ignore[union-attr]
-            # The sender polls for departures every 50 ms: answer this message after one poll.
-            await asyncio.sleep(0.15)
         return reply
 
 

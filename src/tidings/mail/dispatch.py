@@ -38,9 +38,9 @@ class WorkQueue(Generic[T]):
         self.changed = asyncio.Condition()
 
     async def put(self, items: Iterable[T]) -> None:
-        """Add fresh items, waiting while the queue holds ``limit`` or more."""
+        """Add fresh items, waiting while the queue holds more than half of ``limit``."""
         async with self.changed:
-            await self.changed.wait_for(lambda: len(self.fresh) < self.limit)
+            await self.changed.wait_for(lambda: len(self.fresh) <= self.limit // 2)
             self.fresh.extend(items)
             self.changed.notify_all()
 
@@ -69,7 +69,8 @@ class WorkQueue(Generic[T]):
                         pass
                     continue
                 self.busy += 1
-                self.changed.notify_all()  # room for the feeder
+                if len(self.fresh) == self.limit // 2:
+                    self.changed.notify_all()  # room for the feeder (once, not per item)
                 return item
 
     async def done(self, item: T, retry_at: float | None = None) -> None:
@@ -78,7 +79,9 @@ class WorkQueue(Generic[T]):
             if retry_at is not None:
                 heapq.heappush(self.later, (retry_at, next(self.order), item))
             self.busy -= 1
-            self.changed.notify_all()
+            # Only a retry or the very end concerns a waiting worker.
+            if retry_at is not None or (self.closed and not self.busy and not self.fresh and not self.later):
+                self.changed.notify_all()
 
 
 class RateLimiter:
@@ -103,12 +106,13 @@ class RateLimiter:
 class DepartureCheck:
     """Whether a recipient has left the list, asked right before their SMTP transaction.
 
-    ``read(ids)`` runs in a thread of its own and returns those who left. Every query starts
-    after each question it answers was asked, so a change committed before the question is
-    never missed (nothing is cached, nothing is watched by id or by time).
+    ``read(ids)`` returns those who left; it runs in ``thread`` (questions asked meanwhile share
+    the next read), or on the event loop itself when ``thread`` is None (a read that is cheaper
+    than the hand-over). Every read starts after each question it answers was asked, so a change
+    committed before the question is never missed (nothing is cached or watched by id or time).
     """
 
-    def __init__(self, read: Callable[[Sequence[int]], set[int]], thread: ThreadPoolExecutor) -> None:
+    def __init__(self, read: Callable[[Sequence[int]], set[int]], thread: ThreadPoolExecutor | None) -> None:
         self.read = read
         self.thread = thread
         self.asked: dict[int, list[asyncio.Future[bool]]] = {}
@@ -116,6 +120,8 @@ class DepartureCheck:
 
     async def has_left(self, subscriber_id: int) -> bool:
         """True if the subscriber is no longer confirmed now."""
+        if self.thread is None:
+            return subscriber_id in self.read([subscriber_id])
         answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.asked.setdefault(subscriber_id, []).append(answer)
         if self.reader is None or self.reader.done():

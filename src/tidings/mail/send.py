@@ -34,7 +34,7 @@ from tidings.mail.tokens import Signer
 from tidings.mail.transport import Transport
 from tidings.store import now
 from tidings.store.schema import issues_done, subscribers
-from tidings.store.send_log import Result, SendLog, departed
+from tidings.store.send_log import Lookout, Result, SendLog
 from tidings.store.subscribers import Subscriber, parse_tags
 
 T = TypeVar("T")
@@ -136,12 +136,14 @@ class IssueSender:
         self.summary = SendSummary(letter.slug, dry_run=options.dry_run)
         self.results: list[Result] = []
         self.bounces: list[tuple[int, str]] = []
-        # One thread and connection for the log's writes, one for the departure check's reads:
-        # a commit waiting for the disk never holds up a check.
+        # One thread and connection for the log's writes, another connection for the departure
+        # check's reads: a commit waiting for the disk never holds up a check. SQLite reads it
+        # on the event loop (cheaper than a hand-over); others in a thread of their own.
         self.log_thread = ThreadPoolExecutor(1, thread_name_prefix="tidings-send-log")
-        self.check_thread = ThreadPoolExecutor(1, thread_name_prefix="tidings-send-check")
+        self.check_thread = (None if engine.dialect.name == "sqlite"
+                             else ThreadPoolExecutor(1, thread_name_prefix="tidings-send-check"))
         self.ledger: sa.Connection | None = None  # used in log_thread only
-        self.lookout: sa.Connection | None = None  # used in check_thread only
+        self.lookout: Lookout | None = None  # used in check_thread (or the loop's) only
         self.departures = DepartureCheck(self.read_departed, self.check_thread)
 
     def template_for(self, recipient: Recipient) -> MessageTemplate:
@@ -166,7 +168,7 @@ class IssueSender:
 
     def read_departed(self, ids: Sequence[int]) -> set[int]:
         assert self.lookout is not None
-        return departed(self.lookout, ids)
+        return self.lookout.departed(ids)
 
     def take_results(self) -> tuple[list[Result], list[tuple[int, str]]]:
         """Hand the pending results over (on the event loop thread, so none is lost)."""
@@ -193,6 +195,12 @@ class IssueSender:
         """
         job = self.log_thread.submit(function, *args)
         return await asyncio.shield(asyncio.wrap_future(job))
+
+    async def in_check(self, function: Callable[..., T], *args: Any) -> T:
+        """Run ``function`` where the departure check reads (its thread, or right here)."""
+        if self.check_thread is None:
+            return function(*args)
+        return await asyncio.get_running_loop().run_in_executor(self.check_thread, function, *args)
 
     # -- the audience ------------------------------------------------------------------------
     def audience(self) -> Iterator[list[tuple[int, Recipient]]]:
@@ -248,8 +256,7 @@ class IssueSender:
         if not self.options.dry_run:
             self.start_run()
             self.ledger = await self.in_log(self.engine.connect)
-            self.lookout = await asyncio.get_running_loop().run_in_executor(
-                self.check_thread, self.engine.connect)
+            self.lookout = await self.in_check(Lookout, self.engine)
         progress = Progress(self.summary.audience, f"sending {self.letter.slug}")
         try:
             await self.transport.open(self.options.concurrency)
@@ -259,9 +266,12 @@ class IssueSender:
             # after whatever it was handed before, so every result held is written.
             self.log_thread.submit(self.close_log).result()
             self.log_thread.shutdown()
-            if self.lookout is not None:
+            if self.lookout is not None and self.check_thread is not None:
                 self.check_thread.submit(self.lookout.close).result()
-            self.check_thread.shutdown()
+            elif self.lookout is not None:
+                self.lookout.close()
+            if self.check_thread is not None:
+                self.check_thread.shutdown()
             progress.close()
             await self.transport.close()
         self.summary.elapsed = time.monotonic() - started
@@ -285,9 +295,13 @@ class IssueSender:
                     progress.advance()
 
         async def flusher() -> None:
+            clock = asyncio.get_running_loop().time
             while True:
-                await asyncio.sleep(FLUSH_EVERY)
+                # Every FLUSH_EVERY from one flush's start to the next: the wait for a commit
+                # is that interval plus one commit, not plus two.
+                began = clock()
                 await self.in_log(self.flush, *self.take_results())
+                await asyncio.sleep(max(0.0, FLUSH_EVERY - (clock() - began)))
 
         tasks = [asyncio.create_task(feeder()), *(asyncio.create_task(worker(i))
                                                   for i in range(self.options.concurrency))]
