@@ -310,6 +310,7 @@ def test_the_outbox_needs_outbox_in_ci_or_with_a_shared_database(
     err = capsys.readouterr().err
     assert "--outbox" in err and "Traceback" not in err
     assert outbox_files(root) == [] and log_states(engine) == {}
+    assert main(["--root", str(root), "newsletter", "send", "december", "--dry-run"]) == 0  # sends nothing
     assert main(["--root", str(root), "newsletter", "send", "december", "--outbox"]) == 0
     assert len(outbox_files(root)) == 1 and set(log_states(engine).values()) == {"sent"}
 

@@ -27,11 +27,12 @@ def _report(summary: SendSummary) -> int:
     return 0 if summary.failed == 0 else 1
 
 
-def sending_transport(root: Path, outbox: bool = False) -> Transport:
+def sending_transport(root: Path, outbox: bool = False, records: bool = True) -> Transport:
     """The relay of ``TIDINGS_SMTP_URL``, or the local outbox.
 
-    With a shared database (``TIDINGS_DATABASE_URL``) or in CI, the outbox is used only when
-    asked for: otherwise a missing relay setting would mark everyone sent in that database.
+    With a shared database (``TIDINGS_DATABASE_URL``) or in CI, a send that ``records`` what it
+    sent uses the outbox only when asked for: otherwise a missing relay setting would mark
+    everyone sent in that database.
     """
     if outbox:
         if os.environ.get(SMTP_ENV, "").strip():
@@ -40,7 +41,7 @@ def sending_transport(root: Path, outbox: bool = False) -> Transport:
         return MaildirTransport(outbox_path(root))
     transport = transport_from_env(root)
     shared = os.environ.get(DATABASE_ENV) or os.environ.get("CI") == "true"
-    if isinstance(transport, MaildirTransport) and shared:
+    if isinstance(transport, MaildirTransport) and shared and records:
         where = DATABASE_ENV + " is set" if os.environ.get(DATABASE_ENV) else "this is CI (CI=true)"
         raise ConfigError(f"{SMTP_ENV} is not set and {where}: the messages would only reach the "
                           f"local outbox while the database records them sent. Set {SMTP_ENV}, "
@@ -54,7 +55,7 @@ def run_send(root: Path, slug: str, *, concurrency: int = 4, rate: float | None 
     if concurrency < 1 or (rate is not None and rate <= 0):
         raise UsageError("--concurrency must be at least 1 and --rate above 0")
     root = root.resolve()
-    transport = transport or sending_transport(root, outbox)
+    transport = transport or sending_transport(root, outbox, records=not dry_run)
     community = load(root)
     letter = find_newsletter(community, slug)
     secret, _ = load_secret(root, allow_dev=dry_run or to is not None)
