@@ -55,7 +55,7 @@ def run_send(root: Path, slug: str, *, concurrency: int = 4, rate: float | None 
     if concurrency < 1 or (rate is not None and rate <= 0):
         raise UsageError("--concurrency must be at least 1 and --rate above 0")
     root = root.resolve()
-    transport = transport or sending_transport(root, outbox, records=not dry_run)
+    transport = transport or sending_transport(root, outbox, records=not dry_run and to is None)
     community = load(root)
     letter = find_newsletter(community, slug)
     secret, _ = load_secret(root, allow_dev=dry_run or to is not None)
