@@ -70,8 +70,8 @@ def cmd_newsletter(args: argparse.Namespace) -> int:
 
         if args.action == "send":
             return run_send(args.root, args.slug, concurrency=args.concurrency, rate=args.rate,
-                            dry_run=args.dry_run, to=args.to)
-        return run_due(args.root, concurrency=args.concurrency, rate=args.rate)
+                            dry_run=args.dry_run, to=args.to, outbox=args.outbox)
+        return run_due(args.root, concurrency=args.concurrency, rate=args.rate, outbox=args.outbox)
     raise UsageError("usage: newsletter render|send|due …")
 
 
@@ -216,6 +216,22 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
 }
 
 
+def _add_sending(letters: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``newsletter send`` and ``newsletter due``."""
+    send = letters.add_parser("send", help="send the issue to its audience (resumable, idempotent)")
+    send.add_argument("slug", metavar="SLUG")
+    send.add_argument("--dry-run", action="store_true", help="render every message, send nothing")
+    send.add_argument("--to", metavar="ADDRESS", help="send one test copy to ADDRESS only")
+    due = letters.add_parser("due", help="send every issue whose send_at has passed (for a schedule)")
+    for command in (send, due):
+        command.add_argument("--concurrency", type=int, default=4, metavar="N",
+                             help="SMTP connections used at once (default 4)")
+        command.add_argument("--rate", type=float, metavar="R", help="at most R messages per second")
+        command.add_argument("--outbox", action="store_true",
+                             help="write to the local outbox .tidings/outbox/ (needed in CI or with "
+                                  "TIDINGS_DATABASE_URL when TIDINGS_SMTP_URL is not set)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tidings", description="A git repo of Markdown becomes a community site and newsletters."
@@ -260,15 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="import the good rows even if some are bad (default: change nothing)")
     exporting = people.add_parser("export", help="every subscriber as CSV, to FILE or stdout")
     exporting.add_argument("file", metavar="FILE", nargs="?")
-    send = letters.add_parser("send", help="send the issue to its audience (resumable, idempotent)")
-    send.add_argument("slug", metavar="SLUG")
-    send.add_argument("--dry-run", action="store_true", help="render every message, send nothing")
-    send.add_argument("--to", metavar="ADDRESS", help="send one test copy to ADDRESS only")
-    due = letters.add_parser("due", help="send every issue whose send_at has passed (for a schedule)")
-    for command in (send, due):
-        command.add_argument("--concurrency", type=int, default=4, metavar="N",
-                             help="SMTP connections used at once (default 4)")
-        command.add_argument("--rate", type=float, metavar="R", help="at most R messages per second")
+    _add_sending(letters)
     parsers["collect"].add_argument("--host", default="127.0.0.1")
     parsers["collect"].add_argument("--port", type=int, default=8080)
     parsers["collect"].add_argument("--workers", type=int, default=1, help="uvicorn worker processes")

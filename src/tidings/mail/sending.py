@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tidings.content import load
-from tidings.errors import UsageError
+from tidings.errors import ConfigError, UsageError
 from tidings.mail.preview import find_newsletter, preview_recipient
 from tidings.mail.send import IssueSender, SendOptions, SendSummary, due_issues, recipient_of
 from tidings.mail.tokens import Signer, load_secret
-from tidings.mail.transport import Transport, transport_from_env
-from tidings.store import open_database
+from tidings.mail.transport import SMTP_ENV, MaildirTransport, Transport, outbox_path, transport_from_env
+from tidings.store import DATABASE_ENV, open_database
 from tidings.store.subscribers import get
 
 
@@ -26,17 +27,39 @@ def _report(summary: SendSummary) -> int:
     return 0 if summary.failed == 0 else 1
 
 
+def sending_transport(root: Path, outbox: bool = False, records: bool = True) -> Transport:
+    """The relay of ``TIDINGS_SMTP_URL``, or the local outbox.
+
+    With a shared database (``TIDINGS_DATABASE_URL``) or in CI, a send that ``records`` what it
+    sent uses the outbox only when asked for: otherwise a missing relay setting would mark
+    everyone sent in that database.
+    """
+    if outbox:
+        if os.environ.get(SMTP_ENV, "").strip():
+            raise ConfigError(f"--outbox writes to the local outbox, but {SMTP_ENV} names a relay: "
+                              "use one or the other")
+        return MaildirTransport(outbox_path(root))
+    transport = transport_from_env(root)
+    shared = os.environ.get(DATABASE_ENV) or os.environ.get("CI") == "true"
+    if isinstance(transport, MaildirTransport) and shared and records:
+        where = DATABASE_ENV + " is set" if os.environ.get(DATABASE_ENV) else "this is CI (CI=true)"
+        raise ConfigError(f"{SMTP_ENV} is not set and {where}: the messages would only reach the "
+                          f"local outbox while the database records them sent. Set {SMTP_ENV}, "
+                          "or pass --outbox to write to the outbox on purpose")
+    return transport
+
+
 def run_send(root: Path, slug: str, *, concurrency: int = 4, rate: float | None = None,
-             dry_run: bool = False, to: str | None = None,
+             dry_run: bool = False, to: str | None = None, outbox: bool = False,
              transport: Transport | None = None) -> int:
     if concurrency < 1 or (rate is not None and rate <= 0):
         raise UsageError("--concurrency must be at least 1 and --rate above 0")
     root = root.resolve()
+    transport = transport or sending_transport(root, outbox, records=not dry_run and to is None)
     community = load(root)
     letter = find_newsletter(community, slug)
     secret, _ = load_secret(root, allow_dev=dry_run or to is not None)
     signer = Signer(secret)
-    transport = transport or transport_from_env(root)
     engine = open_database(root)
     if to is not None:
         with engine.connect() as connection:
@@ -62,9 +85,11 @@ def run_send(root: Path, slug: str, *, concurrency: int = 4, rate: float | None 
     return _report(summary)
 
 
-def run_due(root: Path, *, concurrency: int = 4, rate: float | None = None,
+def run_due(root: Path, *, concurrency: int = 4, rate: float | None = None, outbox: bool = False,
             transport: Transport | None = None) -> int:
     root = root.resolve()
+    # Checked even when nothing is due: a broken schedule must fail the day it breaks.
+    transport = transport or sending_transport(root, outbox)
     community = load(root)
     engine = open_database(root)
     due = due_issues(engine, community, datetime.now(UTC))
@@ -74,7 +99,7 @@ def run_due(root: Path, *, concurrency: int = 4, rate: float | None = None,
     signer = Signer(load_secret(root)[0])
     status = 0
     for letter in due:
-        sender = IssueSender(engine, community, letter, transport or transport_from_env(root), signer,
+        sender = IssueSender(engine, community, letter, transport, signer,
                              SendOptions(concurrency=concurrency, rate=rate))
         status = max(status, _report(asyncio.run(sender.run())))
     return status

@@ -185,9 +185,21 @@ class MaildirTransport:
         self.box = None
 
 
+def outbox_path(root: Path) -> Path:
+    """The local outbox, a Maildir."""
+    return root / ".tidings" / "outbox"
+
+
 def transport_from_env(root: Path) -> Transport:
-    """SMTP when ``TIDINGS_SMTP_URL`` is set, else the Maildir outbox in ``.tidings/outbox``."""
-    url = os.environ.get(SMTP_ENV, "")
-    if url:
-        return SMTPTransport(parse_smtp_url(url))
-    return MaildirTransport(root / ".tidings" / "outbox")
+    """SMTP when ``TIDINGS_SMTP_URL`` is set, else the Maildir outbox in ``.tidings/outbox``.
+
+    Set but empty is an error: it is what a CI secret that is missing looks like.
+    """
+    url = os.environ.get(SMTP_ENV)
+    if url is None:
+        return MaildirTransport(outbox_path(root))
+    if not url.strip():
+        raise ConfigError(f"{SMTP_ENV} is set but empty (a missing CI secret?): set it to the relay, "
+                          "e.g. smtp://user:password@smtp.example.org:587?starttls=1, or unset it "
+                          "to write to the local outbox")
+    return SMTPTransport(parse_smtp_url(url))
