@@ -140,12 +140,16 @@ def cmd_subscribers(args: argparse.Namespace) -> int:
             for key, value in store.stats(connection).items():
                 print(f"{key:>14}: {value}")
     elif args.action == "import":
-        result = store.import_csv(engine, Path(args.file), skip_invalid=args.skip_invalid)
+        from tidings.store.importer import import_csv
+
+        result = import_csv(engine, Path(args.file), skip_invalid=args.skip_invalid)
         for problem in result.skipped:
             print(f"skipped {problem}", file=sys.stderr)
-        print(f"imported {args.file}: {result.added} added, {result.updated} updated, "
-              f"{result.unchanged} unchanged, {result.kept_out} kept out (unsubscribed or bounced), "
-              f"{len(result.skipped)} skipped")
+        states = ", ".join(f"{n} {s}" for s, n in sorted(result.added_states.items()))
+        print(f"imported {args.file} ({result.tool} export): {result.added} added"
+              f"{f' ({states})' if states else ''}, {result.updated} updated, {result.left} unsubscribed "
+              f"by the file, {result.unchanged} unchanged, {result.kept_out} kept out (they unsubscribed, "
+              f"bounced or complained here), {len(result.skipped)} skipped")
     elif args.action == "export":
         with engine.connect() as connection:
             if args.file:
