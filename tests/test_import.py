@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import subprocess
 import sys
+import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import MakeRepo
 from tidings.errors import ContentError
+from tidings.inputs import has_control
 from tidings.store import open_database
+from tidings.store.exports import STATE_WORDS
+from tidings.store.fields import fast_normalize_email, normalize_email
 from tidings.store.schema import consent_events, subscribers
 from tidings.store.subscribers import add, import_csv, unsubscribe
 
@@ -296,3 +304,102 @@ def test_the_cli_says_which_tool_wrote_the_file_and_what_each_row_became(
     assert done.returncode == 0, done.stderr
     assert "listmonk export" in done.stdout
     assert "3 added (1 confirmed, 2 unsubscribed)" in done.stdout
+
+
+# -- hostile cells: taken cleaned or reported with line and column, never a traceback -----------
+
+CONTROL = st.sampled_from(["\r", "\n", "\r\n", "\x00", "\x85", "\u2028", "\x1b", "\t", "\x7f"])
+FORMULA = st.sampled_from(["=HYPERLINK(\"https://example.org\")", "+1", "-2+3", "@SUM(A1:A9)",
+                           "=cmd|' /C calc'!A0"])
+TEXT = st.one_of(st.text(max_size=30), FORMULA,
+                 st.lists(st.one_of(st.text(max_size=8), CONTROL, FORMULA), max_size=6).map("".join),
+                 st.text(alphabet="ab ", min_size=195, max_size=210), st.just("x" * 300))
+ADDRESS = st.one_of(
+    st.emails().filter(lambda a: len(a) < 120),
+    st.sampled_from(["jörg@exämple.org", "用户@例子.广告", "ÄNN@EXAMPLE.ORG", "=1+2@example.org",
+                     "a..b@example.org", "a@localhost", "plain", "", "x@example.org\r\nBcc: y@example.org",
+                     "nul\x00@example.org", "\"quoted\"@example.org", "a@" + "b" * 70 + ".org"]),
+    st.builds(lambda local: f"{local}@example.org", st.text(max_size=20)))
+TAGS = st.one_of(TEXT, st.lists(TEXT, max_size=3).map(lambda ts: ",".join(f'"{t}"' for t in ts)))
+LANG = st.one_of(st.sampled_from(["en", "fi", "pt-BR", "zh_Hant_TW", "gr", "xx", "", "a" * 36]), TEXT)
+ZONE = st.one_of(st.sampled_from(["Europe/Helsinki", "UTC", "", "localtime", "../../etc/passwd"]), TEXT)
+STATUS = st.one_of(st.sampled_from(["subscribed", "Unsubscribed", "cleaned", "blocklisted", "pending",
+                                    "", "vip"]), TEXT)
+ROW = st.tuples(ADDRESS, TEXT, TAGS, LANG, ZONE, STATUS)
+
+
+def written(rows: list[tuple[str, ...]]) -> tuple[str, list[int]]:
+    """The CSV text (quoted like a careful exporter does) and the line each row starts on."""
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writerow(["email", "name", "tags", "language", "timezone", "status"])
+    lines = []
+    for row in rows:
+        lines.append(out.getvalue().count("\n") + 1)
+        writer.writerow(row)
+    return out.getvalue(), lines
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ROW, min_size=1, max_size=6))
+def test_any_cell_is_imported_clean_or_reported_with_line_and_column(rows: list[tuple[str, ...]]) -> None:
+    text, lines = written(rows)
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "list.csv"
+        path.write_text(text, encoding="utf-8")
+        engine = open_database(url=f"sqlite:///{directory}/t.sqlite")
+        try:
+            result = import_csv(engine, path, skip_invalid=True)
+        except ContentError as exc:  # a whole-file problem (the csv module's 128 KiB cell limit)
+            assert all(p.path == "list.csv" and p.line >= 1 for p in exc.problems)
+            return
+        finally:
+            stored = people(engine)
+            with engine.connect() as connection:
+                profiles = connection.execute(sa.select(subscribers.c.email, subscribers.c.lang,
+                                                        subscribers.c.timezone)).all()
+            engine.dispose()
+    assert all(p.path == "list.csv" and p.line in lines and p.field for p in result.skipped)
+    bad_lines = {p.line for p in result.skipped}
+    for (address, _, _, _, _, status), line in zip(rows, lines, strict=True):
+        if line not in bad_lines:
+            assert fast_normalize_email(address)[0] in stored
+            if STATE_WORDS.get(status.strip().lower()) not in ("confirmed", "pending"):
+                assert stored[fast_normalize_email(address)[0]][0] != "confirmed"
+    for email, (_, name, tags) in stored.items():
+        assert not has_control(email) and len(email) <= 320
+        assert name is None or (not has_control(name) and len(name) <= 200 and name == name.strip())
+        assert not has_control(tags) and '"' not in tags and all(len(t) <= 100 for t in tags.split(","))
+    for _, lang, zone in profiles:
+        assert lang is None or (len(lang) <= 35 and not has_control(lang))
+        assert zone is None or (len(zone) <= 64 and not has_control(zone))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.emails(), ADDRESS, st.text(max_size=40),
+                 st.builds(lambda a: a.upper(), st.emails())))
+def test_the_fast_address_check_agrees_with_email_validator(address: str) -> None:
+    try:
+        expected: tuple[str, str] | str = normalize_email(address)
+    except ValueError:
+        expected = "invalid"
+    try:
+        got: tuple[str, str] | str = fast_normalize_email(address)
+    except ValueError:
+        got = "invalid"
+    assert got == expected
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.binary(min_size=1, max_size=200))
+def test_bytes_that_are_not_text_are_reported_with_a_line(data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "list.csv"
+        path.write_bytes(b"email,name\nok@example.org,Ok\n" + data)
+        engine = open_database(url=f"sqlite:///{directory}/t.sqlite")
+        try:
+            import_csv(engine, path, skip_invalid=True)
+        except ContentError as exc:
+            assert all(p.path == "list.csv" and p.line >= 1 for p in exc.problems)
+        finally:
+            engine.dispose()

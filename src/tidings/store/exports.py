@@ -64,6 +64,7 @@ STATE_WORDS: dict[str, str] = {
 }
 # When two sources disagree (two columns, or the same address twice), the least sending wins.
 RANK = {"confirmed": 0, "pending": 1, "unsubscribed": 2, "bounced": 3, "complained": 4}
+STATE_COLUMNS = {"status", "list_status", "email_disabled", "unsub_time", "clean_time"}
 BOOLEAN = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 # Mailchimp names the files of its audience export by state.
 MAILCHIMP_FILES = {"subscribed": "confirmed", "unsubscribed": "unsubscribed", "cleaned": "bounced",
@@ -133,14 +134,20 @@ class _Reader:
 
     def __init__(self, path: str, header: list[str], columns: dict[str, int]) -> None:
         self.path, self.header, self.columns = path, header, columns
-        self.record: list[str] = []
+        self.values: dict[str, str] = {}
+        # (state, detail, column of leaving) when no column of the file can tell a state.
+        self.default: tuple[str, str, str | None] | None = None
         self.line = 0
         self.problems: list[Problem] = []
 
+    def read(self, record: list[str], line: int) -> None:
+        """Take the next record: its non-empty cells, trimmed, by field."""
+        size = len(record)
+        self.values = {c: v for c, i in self.columns.items() if i < size and (v := record[i].strip())}
+        self.line = line
+
     def cell(self, column: str) -> str | None:
-        index = self.columns.get(column)
-        value = self.record[index].strip() if index is not None and index < len(self.record) else ""
-        return value or None
+        return self.values.get(column)
 
     def title(self, column: str) -> str:
         index = self.columns.get(column)
@@ -151,7 +158,7 @@ class _Reader:
 
     def checked(self, column: str, check: Callable[[str], object]) -> object | None:
         """``check(cell)``; None (and a problem) when it raises, or when the cell is empty."""
-        value = self.cell(column)
+        value = self.values.get(column)
         if value is None:
             return None
         try:
@@ -210,12 +217,14 @@ def _times(reader: _Reader, row: ImportRow, left_column: str | None, now: dateti
         value = reader.checked(column, lambda v: parse_time(v, now=now))
         return value if isinstance(value, datetime) else None
 
+    cells = reader.values
     for column in ("confirm_time", "optin_time"):
-        if row.consent_at is None and (moment := when(column)) is not None:
+        if column in cells and row.consent_at is None and (moment := when(column)) is not None:
             row.consent_at = moment
             row.detail += f"; consent time from {reader.title(column)}"
-    row.joined_at = when("created_at")
-    if left_column and (moment := when(left_column)) is not None:
+    if "created_at" in cells:
+        row.joined_at = when("created_at")
+    if left_column in cells and left_column and (moment := when(left_column)) is not None:
         row.left_at = moment
         row.detail += f"; left at {reader.title(left_column)}"
 
@@ -237,7 +246,7 @@ def _row(reader: _Reader, tool: str, file_state: str | None, now: datetime) -> I
     zone = reader.checked("timezone", check_timezone)
     tags = reader.checked("tags", parse_tag_cell)
     try:
-        state, detail, left_column = _state(reader, tool, file_state)
+        state, detail, left_column = reader.default or _state(reader, tool, file_state)
     except LookupError:
         state, detail, left_column = "unsubscribed", tool, None
     row = ImportRow(reader.line, address, key, name, lang if isinstance(lang, str) else None,
@@ -279,6 +288,8 @@ def read_export(text: str, path: str, file_name: str | None = None) -> ParsedFil
     prefix = re.match(r"[a-z]+", (file_name or path).lower())
     file_state = MAILCHIMP_FILES.get(prefix.group()) if prefix else None
     cells = _Reader(path, header, columns)
+    if not STATE_COLUMNS & columns.keys() and not (tool == "mailchimp" and file_state):
+        cells.default = ("confirmed", f"{tool}: subscribed", None)
     rows: dict[str, ImportRow] = {}
     moment = utc_now()
     while True:
@@ -292,7 +303,7 @@ def read_export(text: str, path: str, file_name: str | None = None) -> ParsedFil
             break
         if not any(value.strip() for value in record):
             continue
-        cells.record, cells.line = record, start
+        cells.read(record, start)
         before = len(cells.problems)
         row = _row(cells, tool, file_state, moment)
         if row is None or len(cells.problems) > before:

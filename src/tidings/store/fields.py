@@ -93,8 +93,11 @@ def parse_tag_cell(value: str | None) -> set[str]:
 
     Each tag is one line, lower case, without the separators tidings stores tags with.
     """
-    if not value:
-        return set()
+    return set(_tags(value)) if value else set()
+
+
+@lru_cache(maxsize=4096)  # a list repeats a few tag cells over and over
+def _tags(value: str) -> frozenset[str]:
     if '"' in value:
         items = next(csv.reader([single_line(value)], skipinitialspace=True), [])
     else:
@@ -106,7 +109,7 @@ def parse_tag_cell(value: str | None) -> set[str]:
             raise ValueError(f"a tag has at most {TAG_MAX} characters, not {len(tag)}")
         if tag:
             tags.add(tag)
-    return tags
+    return frozenset(tags)
 
 
 def parse_time(value: str, *, now: datetime) -> datetime:

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from tidings.errors import ContentError, Problem, UsageError
 from tidings.inputs import single_line
 from tidings.store import now
+from tidings.store.bulk import execute_many
 from tidings.store.exports import HEADER_ALIASES, ImportRow, parse_csv, read_export
 from tidings.store.schema import consent_events, subscribers
 from tidings.store.subscribers import FINAL_STATES
@@ -160,12 +161,19 @@ def _update(row: ImportRow, current: sa.RowMapping, last_at: datetime | None, so
             result.updated += 1
     else:
         result.updated += 1
-    return {"_id": current["id"], **{f"_{k}": v for k, v in values.items()}, "_at": moment}, event
+    return {"_id": current["id"], **{f"_{k}": v for k, v in values.items()}, "_updated_at": moment}, event
 
 
 UPDATE = subscribers.update().where(subscribers.c.id == sa.bindparam("_id")).values(
     **{k: sa.bindparam(f"_{k}") for k in ("name", "lang", "timezone", "tags", "state")},
-    updated_at=sa.bindparam("_at"))
+    updated_at=sa.bindparam("_updated_at"))
+
+# Compiled once, the keys rendered per batch (an IN of literals is compiled again every time).
+KEYS: sa.BindParameter[str] = sa.bindparam("keys", expanding=True)
+EXISTING = sa.select(subscribers.c.id, subscribers.c.email_key, subscribers.c.name, subscribers.c.lang,
+                     subscribers.c.timezone, subscribers.c.tags, subscribers.c.state
+                     ).where(subscribers.c.email_key.in_(KEYS))
+NEW_IDS = sa.select(subscribers.c.email_key, subscribers.c.id).where(subscribers.c.email_key.in_(KEYS))
 
 
 def _last_consents(connection: sa.Connection, ids: Sequence[int]) -> dict[int, datetime]:
@@ -186,17 +194,15 @@ def _write_batch(connection: sa.Connection, rows: Sequence[ImportRow], source: s
     """Write one batch with set-based statements: one read, one insert, one update, one event insert."""
     result = ImportResult()
     found = {str(m["email_key"]): m for m in connection.execute(
-        sa.select(subscribers.c.id, subscribers.c.email_key, subscribers.c.name, subscribers.c.lang,
-                  subscribers.c.timezone, subscribers.c.tags, subscribers.c.state)
-        .where(subscribers.c.email_key.in_([r.key for r in rows]))).mappings()}
+        EXISTING, {"keys": [r.key for r in rows]}).mappings()}
     fresh = [r for r in rows if r.key not in found]
     events: list[dict[str, Any]] = []
     if fresh:
-        ids = connection.execute(
-            subscribers.insert().returning(subscribers.c.id, sort_by_parameter_order=True),
-            [_new_values(r, moment) for r in fresh]).scalars().all()
-        for row, subscriber_id in zip(fresh, ids, strict=True):
-            events += _first_events(row, subscriber_id, source, moment)
+        execute_many(connection, subscribers.insert(), [_new_values(r, moment) for r in fresh], subscribers)
+        # One read for the new ids: RETURNING in order costs one statement per row on SQLite.
+        ids = {str(key): int(i) for key, i in connection.execute(NEW_IDS, {"keys": [r.key for r in fresh]})}
+        for row in fresh:
+            events += _first_events(row, ids[row.key], source, moment)
             result.added_states[row.state] += 1
         result.added = len(fresh)
     last = _last_consents(connection, [int(found[r.key]["id"]) for r in rows if r.key in found and (
@@ -210,8 +216,6 @@ def _write_batch(connection: sa.Connection, rows: Sequence[ImportRow], source: s
                 updates.append(values)
             if event:
                 events.append(event)
-    if updates:
-        connection.execute(UPDATE, updates)
-    if events:
-        connection.execute(consent_events.insert(), events)
+    execute_many(connection, UPDATE, updates, subscribers)
+    execute_many(connection, consent_events.insert(), events, consent_events)
     return result

@@ -1,0 +1,77 @@
+"""Set-based writes for big batches: one driver ``executemany`` (PostgreSQL: one COPY) per statement.
+
+SQLAlchemy Core processes every value of every row (a date-time becomes a string on SQLite)
+and builds a parameter set per row; for tens of thousands of rows that costs more than the
+database itself. Here each distinct value goes through its column's type once, and the rows
+go to the driver as they are. On PostgreSQL an executemany is still one statement per row on
+the server, so rows are inserted with COPY instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from operator import itemgetter
+from typing import Any
+
+import sqlalchemy as sa
+
+
+def _processor(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], Any] | None:
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        return None
+    memo: dict[Any, Any] = {None: None}
+
+    def cached(value: Any) -> Any:
+        # Most rows of an import share a handful of times: convert each one once.
+        try:
+            return memo[value]
+        except KeyError:
+            memo[value] = result = process(value)
+            return result
+
+    return cached
+
+
+def execute_many(connection: sa.Connection, statement: sa.Insert | sa.Update,
+                 rows: Sequence[dict[str, Any]], types: sa.Table) -> None:
+    """Run ``statement`` once per row on the driver; ``types`` converts the values (by column name).
+
+    Every row has the same keys. A key named ``_x`` is converted as column ``x`` (bind parameters
+    of an UPDATE cannot share a column's name).
+    """
+    if not rows:
+        return
+    dialect = connection.dialect
+    keys = list(rows[0])
+    compiled = statement.compile(dialect=dialect, column_keys=keys if isinstance(statement, sa.Insert)
+                                 else None)
+    convert = {k: _processor(types.c[k.removeprefix("_")], dialect) for k in keys}
+    order = list(compiled.positiontup or keys)
+    get = itemgetter(*order)
+    changed = [(i, fn) for i, k in enumerate(order) if (fn := convert[k]) is not None]
+    params: list[Any] = []
+    for row in rows:
+        values = list(get(row)) if len(order) > 1 else [get(row)]
+        for i, fn in changed:
+            values[i] = fn(values[i])
+        params.append(tuple(values))
+    if isinstance(statement, sa.Insert) and dialect.name == "postgresql":
+        _copy(connection, statement.table, order, params)
+        return
+    if not compiled.positiontup:  # named drivers (psycopg) take dictionaries
+        params = [dict(zip(order, values, strict=True)) for values in params]
+    connection.exec_driver_sql(compiled.string, params)
+
+
+def _copy(connection: sa.Connection, table: Any, columns: list[str], rows: list[Any]) -> None:
+    """PostgreSQL: ``COPY … FROM STDIN`` (one round trip, not one statement per row)."""
+    quote = connection.dialect.identifier_preparer
+    names = ", ".join(quote.quote(c) for c in columns)
+    cursor: Any = connection.connection.cursor()  # the psycopg cursor, in this transaction
+    try:
+        with cursor.copy(f"COPY {quote.format_table(table)} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()
