@@ -15,30 +15,35 @@ from typing import Any
 
 import sqlalchemy as sa
 
+# Converted values by (column type, value), shared by the statements of one batch.
+Memo = dict[tuple[type, Any], Any]
 
-def _processor(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], Any] | None:
+
+def _processor(column: sa.Column[Any], dialect: sa.Dialect, memo: Memo) -> Callable[[Any], Any] | None:
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
     if process is None:
         return None
-    memo: dict[Any, Any] = {None: None}
+    kind = type(column.type)
 
     def cached(value: Any) -> Any:
-        # Most rows of an import share a handful of times: convert each one once.
+        # Rows share times (the import's, a consent time in two tables): convert each one once.
+        if value is None:
+            return None
         try:
-            return memo[value]
+            return memo[kind, value]
         except KeyError:
-            memo[value] = result = process(value)
+            memo[kind, value] = result = process(value)
             return result
 
     return cached
 
 
 def execute_many(connection: sa.Connection, statement: sa.Insert | sa.Update,
-                 rows: Sequence[dict[str, Any]], types: sa.Table) -> None:
+                 rows: Sequence[dict[str, Any]], types: sa.Table, memo: Memo | None = None) -> None:
     """Run ``statement`` once per row on the driver; ``types`` converts the values (by column name).
 
     Every row has the same keys. A key named ``_x`` is converted as column ``x`` (bind parameters
-    of an UPDATE cannot share a column's name).
+    of an UPDATE cannot share a column's name). Calls given the same ``memo`` share conversions.
     """
     if not rows:
         return
@@ -46,7 +51,8 @@ def execute_many(connection: sa.Connection, statement: sa.Insert | sa.Update,
     keys = list(rows[0])
     compiled = statement.compile(dialect=dialect, column_keys=keys if isinstance(statement, sa.Insert)
                                  else None)
-    convert = {k: _processor(types.c[k.removeprefix("_")], dialect) for k in keys}
+    memo = {} if memo is None else memo
+    convert = {k: _processor(types.c[k.removeprefix("_")], dialect, memo) for k in keys}
     order = list(compiled.positiontup or keys)
     get = itemgetter(*order)
     changed = [(i, fn) for i, k in enumerate(order) if (fn := convert[k]) is not None]

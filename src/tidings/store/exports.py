@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from tidings.errors import ContentError, InputError, Problem
 from tidings.inputs import clean_name
@@ -71,7 +72,7 @@ MAILCHIMP_FILES = {"subscribed": "confirmed", "unsubscribed": "unsubscribed", "c
                    "nonsubscribed": "unsubscribed"}
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportRow:
     """One person of the file, cleaned, with what the tool says about their consent."""
 
@@ -133,7 +134,8 @@ class _Reader:
     """The cells of one record by field, and the problems found in it."""
 
     def __init__(self, path: str, header: list[str], columns: dict[str, int]) -> None:
-        self.path, self.header, self.columns = path, header, columns
+        self.path, self.columns = path, columns
+        self.titles = {c: header[i].strip().lstrip("\ufeff") for c, i in columns.items()}
         self.values: dict[str, str] = {}
         # (state, detail, column of leaving) when no column of the file can tell a state.
         self.default: tuple[str, str, str | None] | None = None
@@ -150,8 +152,8 @@ class _Reader:
         return self.values.get(column)
 
     def title(self, column: str) -> str:
-        index = self.columns.get(column)
-        return self.header[index].strip().lstrip("\ufeff") if index is not None else column
+        """The column's title as the file writes it (what a message names)."""
+        return self.titles.get(column, column)
 
     def problem(self, column: str, message: str) -> None:
         self.problems.append(Problem(self.path, self.line, f"{self.title(column)}: {message}", column))
@@ -168,12 +170,23 @@ class _Reader:
             return None
 
 
+@lru_cache(maxsize=256)
+def _state_word(value: str) -> str | None:
+    return STATE_WORDS.get(" ".join(value.lower().replace("_", " ").split()))
+
+
+@lru_cache(maxsize=256)
+def _detail(tool: str, status: str | None, listed: str | None) -> str:
+    words = [f"{c}={v}" for c, v in (("status", status), ("list_status", listed)) if v]
+    return f"{tool}: {', '.join(words)}"
+
+
 def _word(reader: _Reader, column: str) -> str | None:
     """The tidings state a status cell names; a problem when the word is unknown."""
-    value = reader.cell(column)
+    value = reader.values.get(column)
     if value is None:
         return None
-    state = STATE_WORDS.get(" ".join(value.lower().replace("_", " ").split()))
+    state = _state_word(value)
     if state is None:
         accepted = ", ".join(sorted(STATE_WORDS))
         reader.problem(column, f"{show(value)} is not a state tidings knows; accepted: {accepted}")
@@ -196,11 +209,11 @@ def _state(reader: _Reader, tool: str, file_state: str | None) -> tuple[str, str
         if BOOLEAN[value]:
             return "unsubscribed", "substack: email_disabled=true", None
         return "confirmed", "substack: email_disabled=false", None
-    said = [(c, s) for c in ("status", "list_status") if c in reader.columns and (s := _word(reader, c))]
-    if said:
-        column, state = max(said, key=lambda pair: RANK[pair[1]])
-        words = ", ".join(f"{c}={reader.cell(c)}" for c, _ in said)
-        return state, f"{tool}: {words}", "updated_at" if state in ("unsubscribed", "bounced") else None
+    status, listed = _word(reader, "status"), _word(reader, "list_status")
+    if status or listed:
+        state = max(filter(None, (status, listed)), key=RANK.__getitem__)
+        detail = _detail(tool, reader.values.get("status"), reader.values.get("list_status"))
+        return state, detail, "updated_at" if state in ("unsubscribed", "bounced") else None
     if tool == "mailchimp" and file_state and (
             file_state != "confirmed" or not {"clean_time", "unsub_time"} & reader.columns.keys()):
         return file_state, f"mailchimp: {file_state} (file name)", None
@@ -212,36 +225,42 @@ def _state(reader: _Reader, tool: str, file_state: str | None) -> tuple[str, str
     return "confirmed", f"{tool}: subscribed", None
 
 
-def _times(reader: _Reader, row: ImportRow, left_column: str | None, now: datetime) -> None:
-    def when(column: str) -> datetime | None:
-        value = reader.checked(column, lambda v: parse_time(v, now=now))
-        return value if isinstance(value, datetime) else None
+def _when(reader: _Reader, column: str, now: datetime) -> datetime | None:
+    value = reader.values.get(column)
+    if value is None:
+        return None
+    try:
+        return parse_time(value, now=now)
+    except ValueError as exc:
+        reader.problem(column, str(exc))
+        return None
 
-    cells = reader.values
+
+def _times(reader: _Reader, row: ImportRow, left_column: str | None, now: datetime) -> None:
     for column in ("confirm_time", "optin_time"):
-        if column in cells and row.consent_at is None and (moment := when(column)) is not None:
+        if row.consent_at is None and (moment := _when(reader, column, now)) is not None:
             row.consent_at = moment
             row.detail += f"; consent time from {reader.title(column)}"
-    if "created_at" in cells:
-        row.joined_at = when("created_at")
-    if left_column in cells and left_column and (moment := when(left_column)) is not None:
+    row.joined_at = _when(reader, "created_at", now)
+    if left_column and (moment := _when(reader, left_column, now)) is not None:
         row.left_at = moment
         row.detail += f"; left at {reader.title(left_column)}"
 
 
 def _row(reader: _Reader, tool: str, file_state: str | None, now: datetime) -> ImportRow | None:
-    raw = reader.cell("email") or ""
+    cells = reader.values
+    raw = cells.get("email", "")
     try:
         address, key = fast_normalize_email(raw)
     except ValueError as exc:
         reader.problem("email", f"{show(raw)} is not a valid address: {exc}")
         address = key = ""
-    name = reader.cell("name") or " ".join(
-        filter(None, [reader.cell("first_name"), reader.cell("last_name")])) or None
+    name = cells.get("name") or " ".join(
+        filter(None, [cells.get("first_name"), cells.get("last_name")])) or None
     try:
         name = clean_name(name)
     except InputError as exc:
-        reader.problem("name" if reader.cell("name") else "first_name", str(exc))
+        reader.problem("name" if "name" in cells else "first_name", str(exc))
     lang = reader.checked("lang", check_lang)
     zone = reader.checked("timezone", check_timezone)
     tags = reader.checked("tags", parse_tag_cell)

@@ -18,15 +18,17 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from tidings.errors import ContentError, Problem, UsageError
 from tidings.inputs import single_line
 from tidings.store import now
-from tidings.store.bulk import execute_many
+from tidings.store.bulk import Memo, execute_many
 from tidings.store.exports import HEADER_ALIASES, ImportRow, parse_csv, read_export
 from tidings.store.schema import consent_events, subscribers
 from tidings.store.subscribers import FINAL_STATES
@@ -168,12 +170,27 @@ UPDATE = subscribers.update().where(subscribers.c.id == sa.bindparam("_id")).val
     **{k: sa.bindparam(f"_{k}") for k in ("name", "lang", "timezone", "tags", "state")},
     updated_at=sa.bindparam("_updated_at"))
 
-# Compiled once, the keys rendered per batch (an IN of literals is compiled again every time).
-KEYS: sa.BindParameter[str] = sa.bindparam("keys", expanding=True)
-EXISTING = sa.select(subscribers.c.id, subscribers.c.email_key, subscribers.c.name, subscribers.c.lang,
-                     subscribers.c.timezone, subscribers.c.tags, subscribers.c.state
-                     ).where(subscribers.c.email_key.in_(KEYS))
-NEW_IDS = sa.select(subscribers.c.email_key, subscribers.c.id).where(subscribers.c.email_key.in_(KEYS))
+PROFILE = (subscribers.c.id, subscribers.c.email_key, subscribers.c.name, subscribers.c.lang,
+           subscribers.c.timezone, subscribers.c.tags, subscribers.c.state)
+
+
+@lru_cache(maxsize=4)
+def _with_keys(dialect: str) -> sa.ColumnElement[bool]:
+    """``email_key`` in a list given as one parameter (2,000 placeholders cost more to parse)."""
+    key = subscribers.c.email_key
+    if dialect == "postgresql":
+        return key == sa.any_(sa.bindparam("keys", type_=postgresql.ARRAY(sa.String)))
+    if dialect == "sqlite":
+        return key.in_(sa.select(sa.column("value")).select_from(
+            sa.func.json_each(sa.bindparam("keys", type_=sa.JSON))))
+    return key.in_(sa.bindparam("keys", expanding=True))
+
+
+def _keyed(connection: sa.Connection, columns: Sequence[sa.ColumnElement[Any]],
+           keys: list[str]) -> sa.CursorResult[Any]:
+    """The subscribers whose ``email_key`` is in ``keys``: one statement."""
+    where = _with_keys(connection.dialect.name)
+    return connection.execute(sa.select(*columns).where(where), {"keys": keys})
 
 
 def _last_consents(connection: sa.Connection, ids: Sequence[int]) -> dict[int, datetime]:
@@ -193,14 +210,16 @@ def _write_batch(connection: sa.Connection, rows: Sequence[ImportRow], source: s
                  moment: datetime) -> ImportResult:
     """Write one batch with set-based statements: one read, one insert, one update, one event insert."""
     result = ImportResult()
-    found = {str(m["email_key"]): m for m in connection.execute(
-        EXISTING, {"keys": [r.key for r in rows]}).mappings()}
+    memo: Memo = {}
+    found = {str(m["email_key"]): m for m in _keyed(connection, PROFILE, [r.key for r in rows]).mappings()}
     fresh = [r for r in rows if r.key not in found]
     events: list[dict[str, Any]] = []
     if fresh:
-        execute_many(connection, subscribers.insert(), [_new_values(r, moment) for r in fresh], subscribers)
+        execute_many(connection, subscribers.insert(), [_new_values(r, moment) for r in fresh], subscribers,
+                     memo)
         # One read for the new ids: RETURNING in order costs one statement per row on SQLite.
-        ids = {str(key): int(i) for key, i in connection.execute(NEW_IDS, {"keys": [r.key for r in fresh]})}
+        ids = {str(m["email_key"]): int(m["id"]) for m in _keyed(
+            connection, (subscribers.c.email_key, subscribers.c.id), [r.key for r in fresh]).mappings()}
         for row in fresh:
             events += _first_events(row, ids[row.key], source, moment)
             result.added_states[row.state] += 1
@@ -216,6 +235,6 @@ def _write_batch(connection: sa.Connection, rows: Sequence[ImportRow], source: s
                 updates.append(values)
             if event:
                 events.append(event)
-    execute_many(connection, UPDATE, updates, subscribers)
-    execute_many(connection, consent_events.insert(), events, consent_events)
+    execute_many(connection, UPDATE, updates, subscribers, memo)
+    execute_many(connection, consent_events.insert(), events, consent_events, memo)
     return result
