@@ -171,6 +171,15 @@ def test_an_excel_csv_with_bom_semicolons_and_crlf_imports_with_its_states(tmp_p
                               "mia@example.org": ("unsubscribed", "Mia", "")}
 
 
+def test_a_time_of_leaving_outweighs_a_status_that_says_subscribed(tmp_path: Path) -> None:
+    engine = open_database(tmp_path)
+    import_csv(engine, fixture(tmp_path, "list.csv", "email,status,unsubscribed at,updated at\n"
+                                                     "x@example.org,subscribed,2024-01-02 03:04:05,\n"
+                                                     "y@example.org,complained,,2024-02-03T04:05:06Z\n"))
+    assert history(engine, "x@example.org")[-1][1:3] == ("unsubscribed", utc("2024-01-02 03:04:05"))
+    assert history(engine, "y@example.org")[-1][1:3] == ("complained", utc("2024-02-03 04:05:06"))
+
+
 def test_an_unknown_state_is_refused_with_line_field_and_what_is_accepted(tmp_path: Path) -> None:
     engine = open_database(tmp_path)
     path = fixture(tmp_path, "list.csv", "email,status\na@example.org,subscribed\nb@example.org,vip\n"

@@ -196,11 +196,11 @@ def _word(reader: _Reader, column: str) -> str | None:
 
 def _state(reader: _Reader, tool: str, file_state: str | None) -> tuple[str, str, str | None]:
     """(tidings state, what the tool said, the column holding when they left); LookupError if unknown."""
-    if tool == "mailchimp":
-        if reader.cell("clean_time"):
-            return "bounced", "mailchimp: cleaned", "clean_time"
-        if reader.cell("unsub_time"):
-            return "unsubscribed", "mailchimp: unsubscribed", "unsub_time"
+    # A time of leaving outweighs any other column (Mailchimp's unsubscribed and cleaned files).
+    if "clean_time" in reader.values:
+        return "bounced", f"{tool}: cleaned", "clean_time"
+    if "unsub_time" in reader.values:
+        return "unsubscribed", f"{tool}: unsubscribed", "unsub_time"
     if tool == "substack" and "email_disabled" in reader.columns:
         value = (reader.cell("email_disabled") or "").lower()
         if value not in BOOLEAN:
@@ -213,7 +213,7 @@ def _state(reader: _Reader, tool: str, file_state: str | None) -> tuple[str, str
     if status or listed:
         state = max(filter(None, (status, listed)), key=RANK.__getitem__)
         detail = _detail(tool, reader.values.get("status"), reader.values.get("list_status"))
-        return state, detail, "updated_at" if state in ("unsubscribed", "bounced") else None
+        return state, detail, "updated_at" if RANK[state] >= RANK["unsubscribed"] else None
     if tool == "mailchimp" and file_state and (
             file_state != "confirmed" or not {"clean_time", "unsub_time"} & reader.columns.keys()):
         return file_state, f"mailchimp: {file_state} (file name)", None
