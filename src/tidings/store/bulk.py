@@ -10,7 +10,6 @@ the server, so rows are inserted with COPY instead.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,30 +37,33 @@ def _processor(column: sa.Column[Any], dialect: sa.Dialect, memo: Memo) -> Calla
     return cached
 
 
-def execute_many(connection: sa.Connection, statement: sa.Insert | sa.Update,
-                 rows: Sequence[dict[str, Any]], types: sa.Table, memo: Memo | None = None) -> None:
+def execute_many(connection: sa.Connection, statement: sa.Insert | sa.Update, keys: Sequence[str],
+                 rows: Sequence[tuple[Any, ...]], types: sa.Table, memo: Memo | None = None) -> None:
     """Run ``statement`` once per row on the driver; ``types`` converts the values (by column name).
 
-    Every row has the same keys. A key named ``_x`` is converted as column ``x`` (bind parameters
-    of an UPDATE cannot share a column's name). Calls given the same ``memo`` share conversions.
+    Each row holds the values of ``keys`` in that order. A key named ``_x`` is converted as column
+    ``x`` (bind parameters of an UPDATE cannot share a column's name). Calls given the same
+    ``memo`` share conversions.
     """
     if not rows:
         return
     dialect = connection.dialect
-    keys = list(rows[0])
-    compiled = statement.compile(dialect=dialect, column_keys=keys if isinstance(statement, sa.Insert)
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys) if isinstance(statement, sa.Insert)
                                  else None)
-    memo = {} if memo is None else memo
-    convert = {k: _processor(types.c[k.removeprefix("_")], dialect, memo) for k in keys}
     order = list(compiled.positiontup or keys)
-    get = itemgetter(*order)
-    changed = [(i, fn) for i, k in enumerate(order) if (fn := convert[k]) is not None]
-    params: list[Any] = []
-    for row in rows:
-        values = list(get(row)) if len(order) > 1 else [get(row)]
-        for i, fn in changed:
-            values[i] = fn(values[i])
-        params.append(tuple(values))
+    if order != list(keys):  # the statement wants its parameters in another order
+        rows = [tuple(row[keys.index(k)] for k in order) for row in rows]
+    memo = {} if memo is None else memo
+    changed = [(i, fn) for i, k in enumerate(order)
+               if (fn := _processor(types.c[k.removeprefix("_")], dialect, memo)) is not None]
+    params: list[Any] = list(rows)
+    if changed:
+        params = []
+        for row in rows:
+            values = list(row)
+            for i, fn in changed:
+                values[i] = fn(values[i])
+            params.append(tuple(values))
     if isinstance(statement, sa.Insert) and dialect.name == "postgresql":
         _copy(connection, statement.table, order, params)
         return

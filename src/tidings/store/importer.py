@@ -98,30 +98,28 @@ def import_csv(engine: sa.Engine, path: Path, *, skip_invalid: bool = False,
     return result
 
 
-def _event(subscriber_id: int, at: datetime, from_state: str | None, to_state: str, source: str,
-           detail: str) -> dict[str, Any]:
-    return {"subscriber_id": subscriber_id, "at": at, "from_state": from_state, "to_state": to_state,
-            "source": source, "detail": detail}
+EVENT_KEYS = ("subscriber_id", "at", "from_state", "to_state", "source", "detail")
+NEW_KEYS = ("email", "email_key", "name", "lang", "timezone", "tags", "state", "created_at", "updated_at")
+UPDATE_KEYS = ("_id", "_name", "_lang", "_timezone", "_tags", "_state", "_updated_at")
+Event = tuple[int, datetime, str | None, str, str, str]
 
 
-def _first_events(row: ImportRow, subscriber_id: int, source: str, moment: datetime) -> list[dict[str, Any]]:
+def _first_events(row: ImportRow, subscriber_id: int, source: str, moment: datetime) -> list[Event]:
     """The consent record of someone new: their opt-in, and their leaving if they left."""
     if row.state not in FINAL_STATES:
-        return [_event(subscriber_id, row.consent_at or row.joined_at or moment, None, row.state, source,
-                       row.detail)]
+        return [(subscriber_id, row.consent_at or row.joined_at or moment, None, row.state, source,
+                 row.detail)]
     detail = row.detail if row.left_at else row.detail + "; time of leaving not in the file"
-    left = _event(subscriber_id, row.left_at or moment, None, row.state, source, detail)
     if row.consent_at is None:
-        return [left]
-    return [_event(subscriber_id, row.consent_at, None, "confirmed", source, row.detail),
-            {**left, "from_state": "confirmed"}]
+        return [(subscriber_id, row.left_at or moment, None, row.state, source, detail)]
+    return [(subscriber_id, row.consent_at, None, "confirmed", source, row.detail),
+            (subscriber_id, row.left_at or moment, "confirmed", row.state, source, detail)]
 
 
-def _new_values(row: ImportRow, moment: datetime) -> dict[str, Any]:
+def _new_values(row: ImportRow, moment: datetime) -> tuple[Any, ...]:
     known = [t for t in (row.consent_at, row.joined_at, row.left_at) if t is not None]
-    return {"email": row.email, "email_key": row.key, "name": row.name, "lang": row.lang,
-            "timezone": row.timezone, "tags": ",".join(sorted(row.tags)), "state": row.state,
-            "created_at": min(known, default=moment), "updated_at": moment}
+    return (row.email, row.key, row.name, row.lang, row.timezone, ",".join(sorted(row.tags)), row.state,
+            min(known, default=moment), moment)
 
 
 def _next_state(row: ImportRow, state: str, last_at: datetime | None,
@@ -138,7 +136,7 @@ def _next_state(row: ImportRow, state: str, last_at: datetime | None,
 
 
 def _update(row: ImportRow, current: sa.RowMapping, last_at: datetime | None, source: str,
-            moment: datetime, result: ImportResult) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+            moment: datetime, result: ImportResult) -> tuple[tuple[Any, ...] | None, Event | None]:
     """The new values of an existing subscriber and the consent event, if anything changes."""
     state = str(current["state"])
     if state in FINAL_STATES:
@@ -156,14 +154,15 @@ def _update(row: ImportRow, current: sa.RowMapping, last_at: datetime | None, so
         return None, None
     event = None
     if at is not None:
-        event = _event(int(current["id"]), at, state, new_state, source, row.detail)
+        event = (int(current["id"]), at, state, new_state, source, row.detail)
         if new_state in FINAL_STATES:
             result.left += 1
         else:
             result.updated += 1
     else:
         result.updated += 1
-    return {"_id": current["id"], **{f"_{k}": v for k, v in values.items()}, "_updated_at": moment}, event
+    return (current["id"], values["name"], values["lang"], values["timezone"], values["tags"], new_state,
+            moment), event
 
 
 UPDATE = subscribers.update().where(subscribers.c.id == sa.bindparam("_id")).values(
@@ -213,10 +212,10 @@ def _write_batch(connection: sa.Connection, rows: Sequence[ImportRow], source: s
     memo: Memo = {}
     found = {str(m["email_key"]): m for m in _keyed(connection, PROFILE, [r.key for r in rows]).mappings()}
     fresh = [r for r in rows if r.key not in found]
-    events: list[dict[str, Any]] = []
+    events: list[Event] = []
     if fresh:
-        execute_many(connection, subscribers.insert(), [_new_values(r, moment) for r in fresh], subscribers,
-                     memo)
+        execute_many(connection, subscribers.insert(), NEW_KEYS, [_new_values(r, moment) for r in fresh],
+                     subscribers, memo)
         # One read for the new ids: RETURNING in order costs one statement per row on SQLite.
         ids = {str(m["email_key"]): int(m["id"]) for m in _keyed(
             connection, (subscribers.c.email_key, subscribers.c.id), [r.key for r in fresh]).mappings()}
@@ -235,6 +234,6 @@ def _write_batch(connection: sa.Connection, rows: Sequence[ImportRow], source: s
                 updates.append(values)
             if event:
                 events.append(event)
-    execute_many(connection, UPDATE, updates, subscribers, memo)
-    execute_many(connection, consent_events.insert(), events, consent_events, memo)
+    execute_many(connection, UPDATE, UPDATE_KEYS, updates, subscribers, memo)
+    execute_many(connection, consent_events.insert(), EVENT_KEYS, events, consent_events, memo)
     return result
