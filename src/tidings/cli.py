@@ -7,9 +7,13 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tidings import __version__
 from tidings.errors import ContentError, Problem, TidingsError, UsageError
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 
 def _as_of(value: str | None, root: Path) -> datetime:
@@ -140,16 +144,7 @@ def cmd_subscribers(args: argparse.Namespace) -> int:
             for key, value in store.stats(connection).items():
                 print(f"{key:>14}: {value}")
     elif args.action == "import":
-        from tidings.store.importer import import_csv
-
-        result = import_csv(engine, Path(args.file), skip_invalid=args.skip_invalid)
-        for problem in result.skipped:
-            print(f"skipped {problem}", file=sys.stderr)
-        states = ", ".join(f"{n} {s}" for s, n in sorted(result.added_states.items()))
-        print(f"imported {args.file} ({result.tool} export): {result.added} added"
-              f"{f' ({states})' if states else ''}, {result.updated} updated, {result.left} unsubscribed "
-              f"by the file, {result.unchanged} unchanged, {result.kept_out} kept out (they unsubscribed, "
-              f"bounced or complained here), {len(result.skipped)} skipped")
+        subscribers_import(engine, Path(args.file), args.skip_invalid)
     elif args.action == "export":
         with engine.connect() as connection:
             if args.file:
@@ -158,6 +153,20 @@ def cmd_subscribers(args: argparse.Namespace) -> int:
             else:
                 store.export_csv(connection, out=sys.stdout)  # type: ignore[arg-type]
     return 0
+
+
+def subscribers_import(engine: sa.Engine, path: Path, skip_invalid: bool) -> None:
+    """``subscribers import``: what each row became, and every skipped row."""
+    from tidings.store.importer import import_csv
+
+    result = import_csv(engine, path, skip_invalid=skip_invalid)
+    for problem in result.skipped:
+        print(f"skipped {problem}", file=sys.stderr)
+    states = ", ".join(f"{n} {s}" for s, n in sorted(result.added_states.items()))
+    print(f"imported {path} ({result.tool} export): {result.added} added"
+          f"{f' ({states})' if states else ''}, {result.updated} updated, {result.left} unsubscribed "
+          f"by the file, {result.unchanged} unchanged, {result.kept_out} kept out (they unsubscribed, "
+          f"bounced or complained here), {len(result.skipped)} skipped")
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
