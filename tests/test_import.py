@@ -20,9 +20,10 @@ from tests.conftest import MakeRepo
 from tidings.errors import ContentError
 from tidings.inputs import has_control
 from tidings.store import open_database
+from tidings.store.bulk import sqlite_utc
 from tidings.store.exports import STATE_WORDS
 from tidings.store.fields import fast_normalize_email, normalize_email
-from tidings.store.schema import consent_events, subscribers
+from tidings.store.schema import UTCDateTime, consent_events, subscribers
 from tidings.store.subscribers import add, import_csv, unsubscribe
 
 FIXTURES = {
@@ -413,3 +414,12 @@ def test_bytes_that_are_not_text_are_reported_with_a_line(data: bytes) -> None:
             assert all(p.path == "list.csv" and p.line >= 1 for p in exc.problems)
         finally:
             engine.dispose()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.timezones()))
+def test_the_direct_sqlite_time_format_is_the_one_sqlalchemy_writes(moment: datetime) -> None:
+    dialect = sa.create_engine("sqlite://").dialect
+    process = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert process is not None and sqlite_utc(moment) == process(moment)
+

@@ -10,16 +10,30 @@ the server, so rows are inserted with COPY instead.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+
+from tidings.store.schema import UTCDateTime
 
 # Converted values by (column type, value), shared by the statements of one batch.
 Memo = dict[tuple[type, Any], Any]
 
 
+def sqlite_utc(value: datetime) -> str:
+    """An aware date-time as UTCDateTime stores it on SQLite (SQLAlchemy's format), written directly."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store")
+    v = value.astimezone(UTC)
+    return (f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:{v.second:02d}"
+            f".{v.microsecond:06d}")
+
+
 def _processor(column: sa.Column[Any], dialect: sa.Dialect, memo: Memo) -> Callable[[Any], Any] | None:
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    process: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if isinstance(column.type, UTCDateTime) and dialect.name == "sqlite":
+        process = sqlite_utc  # a quarter of the cost of the type's two processing steps
     if process is None:
         return None
     kind = type(column.type)

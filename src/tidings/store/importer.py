@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import codecs
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -217,8 +217,8 @@ def _write_batch(connection: sa.Connection, rows: Sequence[ImportRow], source: s
         execute_many(connection, subscribers.insert(), NEW_KEYS, [_new_values(r, moment) for r in fresh],
                      subscribers, memo)
         # One read for the new ids: RETURNING in order costs one statement per row on SQLite.
-        ids = {str(m["email_key"]): int(m["id"]) for m in _keyed(
-            connection, (subscribers.c.email_key, subscribers.c.id), [r.key for r in fresh]).mappings()}
+        ids: dict[str, int] = dict(cast(Iterable[tuple[str, int]], _keyed(
+            connection, (subscribers.c.email_key, subscribers.c.id), [r.key for r in fresh]).all()))
         for row in fresh:
             events += _first_events(row, ids[row.key], source, moment)
             result.added_states[row.state] += 1
