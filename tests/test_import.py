@@ -194,6 +194,33 @@ def test_an_unknown_state_is_refused_with_line_field_and_what_is_accepted(tmp_pa
     assert people(engine) == {}
 
 
+def test_a_file_that_is_not_utf8_names_the_line_of_the_first_bad_byte(tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_bytes("email,name\na@example.org,Ann\nb@example.org,Jörg\n".encode("cp1252"))
+    with pytest.raises(ContentError) as caught:
+        import_csv(open_database(tmp_path), path)
+    assert [str(p) for p in caught.value.problems] == [
+        "list.csv:3: not UTF-8 text (byte 0xf6): export the file as CSV UTF-8"]
+
+
+def test_a_huge_cell_is_reported_with_its_line_and_nothing_is_imported(tmp_path: Path) -> None:
+    engine = open_database(tmp_path)
+    huge = "x" * 200_000  # over the csv module's 128 KiB field limit
+    path = fixture(tmp_path, "list.csv", f'email,name\na@example.org,Ann\nb@example.org,"{huge}"\n')
+    with pytest.raises(ContentError) as caught:
+        import_csv(engine, path, skip_invalid=True)
+    assert str(caught.value.problems[-1]).startswith("list.csv:3: cannot read this record as CSV")
+    assert people(engine) == {}
+
+
+def test_excel_unicode_text_in_utf16_imports(tmp_path: Path) -> None:
+    path = tmp_path / "list.txt"
+    path.write_bytes("email\tname\r\nelena@example.org\tΕλένη\r\n".encode("utf-16"))
+    engine = open_database(tmp_path)
+    assert import_csv(engine, path).added == 1
+    assert people(engine) == {"elena@example.org": ("confirmed", "Ελένη", "")}
+
+
 # -- lengths and codes: a clear error before the database sees them --------------------------------
 
 BAD_PROFILE = ("email,name,language,timezone\n"

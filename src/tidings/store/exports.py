@@ -317,9 +317,9 @@ def read_export(text: str, path: str, file_name: str | None = None) -> ParsedFil
             record = next(reader)
         except StopIteration:
             break
-        except csv.Error as exc:  # a cell over the csv module's limit (128 KiB), a broken quote
-            cells.problems.append(Problem(path, start, f"cannot read this record as CSV: {exc}"))
-            break
+        except csv.Error as exc:  # a cell over the csv module's limit (128 KiB): nothing after it is read
+            raise ContentError([*cells.problems, Problem(
+                path, start, f"cannot read this record as CSV ({exc}); nothing was imported")]) from None
         if not any(value.strip() for value in record):
             continue
         cells.read(record, start)

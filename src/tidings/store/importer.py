@@ -64,12 +64,12 @@ def read_text(path: Path, shown: str) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    encoding = "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     try:
-        return data.decode(encoding)
+        return data.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise ContentError([Problem(shown, line, f"not {encoding.upper()[:6]} text (byte "
+        raise ContentError([Problem(shown, line, f"not {'UTF-16' if utf16 else 'UTF-8'} text (byte "
                                                  f"0x{data[exc.start]:02x}): export the file as CSV UTF-8")]
                            ) from None
 
