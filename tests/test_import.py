@@ -156,6 +156,17 @@ def test_listmonk_blocklisted_and_disabled_never_become_confirmed(tmp_path: Path
     assert "listmonk" in detail and "blocklisted" in detail
 
 
+def test_a_listmonk_list_subscription_that_is_unconfirmed_stays_pending(tmp_path: Path) -> None:
+    engine = open_database(tmp_path)
+    import_csv(engine, fixture(tmp_path, "list.csv", (
+        "uuid,email,name,attributes,status,subscription_status,created_at,updated_at\n"
+        "1a,new@example.org,New,{},enabled,unconfirmed,2024-01-01 00:00:00+00,2024-01-01 00:00:00+00\n"
+        "2b,out@example.org,Out,{},enabled,unsubscribed,2024-01-01 00:00:00+00,2024-03-01 00:00:00+00\n")))
+    assert {k: v[0] for k, v in people(engine).items()} == {
+        "new@example.org": "pending", "out@example.org": "unsubscribed"}
+    assert history(engine, "out@example.org")[-1][2] == utc("2024-03-01 00:00:00")
+
+
 def test_substack_email_disabled_rows_are_unsubscribed(tmp_path: Path) -> None:
     engine = open_database(tmp_path)
     import_csv(engine, fixture(tmp_path, "substack-export.csv"))
