@@ -21,8 +21,8 @@ from tidings.errors import ContentError
 from tidings.inputs import has_control
 from tidings.store import open_database
 from tidings.store.bulk import sqlite_utc
-from tidings.store.exports import STATE_WORDS
 from tidings.store.fields import fast_normalize_email, normalize_email
+from tidings.store.import_formats import STATE_WORDS
 from tidings.store.schema import UTCDateTime, consent_events, subscribers
 from tidings.store.subscribers import add, import_csv, unsubscribe
 

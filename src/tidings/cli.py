@@ -267,7 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing = people.add_parser("list", help="tab-separated: email, state, name, lang, timezone, tags")
     listing.add_argument("--state", choices=("pending", "confirmed", "unsubscribed", "bounced", "complained"))
     people.add_parser("stats", help="counts per state, joins and leaves in the last 30 days")
-    importing = people.add_parser("import", help="import a CSV (columns found by header name)")
+    importing = people.add_parser("import", help="import a CSV, or a Mailchimp, listmonk or Substack export "
+                                                 "(columns found by header name, states kept)")
     importing.add_argument("file", metavar="FILE.csv")
     importing.add_argument("--skip-invalid", action="store_true",
                            help="import the good rows even if some are bad (default: change nothing)")

@@ -29,7 +29,7 @@ from tidings.errors import ContentError, Problem, UsageError
 from tidings.inputs import single_line
 from tidings.store import now
 from tidings.store.bulk import Memo, execute_many
-from tidings.store.exports import HEADER_ALIASES, ImportRow, parse_csv, read_export
+from tidings.store.import_formats import HEADER_ALIASES, ImportRow, parse_csv, read_export
 from tidings.store.schema import consent_events, subscribers
 from tidings.store.subscribers import FINAL_STATES
 
