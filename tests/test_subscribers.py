@@ -55,8 +55,9 @@ def test_a_file_with_bad_rows_changes_nothing_and_names_each_bad_line(tmp_path: 
     with pytest.raises(ContentError) as caught:
         import_csv(engine, path)
     problems = [str(p) for p in caught.value.problems]
-    assert problems[0].startswith("list.csv:3: 'not-an-address' is not a valid address")
-    assert problems[1] == "list.csv:4: 'Mars/Olympus' is not an IANA timezone such as Europe/Helsinki"
+    assert problems[0].startswith("list.csv:3: email: 'not-an-address' is not a valid address")
+    assert problems[1] == ("list.csv:4: timezone: 'Mars/Olympus' is not an IANA timezone "
+                           "such as Europe/Helsinki")
     assert everyone(engine) == []
     result = import_csv(engine, path, skip_invalid=True)
     assert result.added == 1 and len(result.skipped) == 2

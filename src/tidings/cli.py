@@ -7,9 +7,13 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tidings import __version__
 from tidings.errors import ContentError, Problem, TidingsError, UsageError
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 
 def _as_of(value: str | None, root: Path) -> datetime:
@@ -139,12 +143,7 @@ def cmd_subscribers(args: argparse.Namespace) -> int:
             for key, value in store.stats(connection).items():
                 print(f"{key:>14}: {value}")
     elif args.action == "import":
-        result = store.import_csv(engine, Path(args.file), skip_invalid=args.skip_invalid)
-        for problem in result.skipped:
-            print(f"skipped {problem}", file=sys.stderr)
-        print(f"imported {args.file}: {result.added} added, {result.updated} updated, "
-              f"{result.unchanged} unchanged, {result.kept_out} kept out (unsubscribed or bounced), "
-              f"{len(result.skipped)} skipped")
+        subscribers_import(engine, Path(args.file), args.skip_invalid)
     elif args.action == "export":
         with engine.connect() as connection:
             if args.file:
@@ -153,6 +152,20 @@ def cmd_subscribers(args: argparse.Namespace) -> int:
             else:
                 store.export_csv(connection, out=sys.stdout)  # type: ignore[arg-type]
     return 0
+
+
+def subscribers_import(engine: sa.Engine, path: Path, skip_invalid: bool) -> None:
+    """``subscribers import``: what each row became, and every skipped row."""
+    from tidings.store.importer import import_csv
+
+    result = import_csv(engine, path, skip_invalid=skip_invalid)
+    for problem in result.skipped:
+        print(f"skipped {problem}", file=sys.stderr)
+    states = ", ".join(f"{n} {s}" for s, n in sorted(result.added_states.items()))
+    print(f"imported {path} ({result.tool} export): {result.added} added"
+          f"{f' ({states})' if states else ''}, {result.updated} updated, {result.left} unsubscribed "
+          f"by the file, {result.unchanged} unchanged, {result.kept_out} kept out (they unsubscribed, "
+          f"bounced or complained here), {len(result.skipped)} skipped")
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
@@ -270,7 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "(a tab, line break or backslash in a value is written \\t, \\n, \\\\)")
     listing.add_argument("--state", choices=("pending", "confirmed", "unsubscribed", "bounced", "complained"))
     people.add_parser("stats", help="counts per state, joins and leaves in the last 30 days")
-    importing = people.add_parser("import", help="import a CSV (columns found by header name)")
+    importing = people.add_parser("import", help="import a CSV, or a Mailchimp, listmonk or Substack export "
+                                                 "(columns found by header name, states kept)")
     importing.add_argument("file", metavar="FILE.csv")
     importing.add_argument("--skip-invalid", action="store_true",
                            help="import the good rows even if some are bad (default: change nothing)")

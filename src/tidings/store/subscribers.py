@@ -1,38 +1,44 @@
-"""The subscriber list: states, consent history, CSV import and export."""
+"""The subscriber list: states, consent history and CSV export (the import is in importer.py)."""
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 
-from tidings.csvfiles import format_rows, restore, sniff_delimiter, write_csv
-from tidings.errors import ContentError, Problem, UsageError
+from tidings.csvfiles import format_rows, write_csv
 from tidings.inputs import CONTROL_RE, clean_name
 from tidings.store import now
+from tidings.store.fields import check_lang, check_timezone
+from tidings.store.fields import normalize_email as normalize_email  # where callers find it
 from tidings.store.schema import consent_events, subscribers
+
+if TYPE_CHECKING:  # the CSV import moved to importer.py; its names stay importable from here
+    from tidings.store.importer import HEADER_ALIASES as HEADER_ALIASES
+    from tidings.store.importer import ImportResult as ImportResult
+    from tidings.store.importer import ImportRow as ImportRow
+    from tidings.store.importer import import_csv as import_csv
+    from tidings.store.importer import parse_csv as parse_csv
 
 STATES = ("pending", "confirmed", "unsubscribed", "bounced", "complained")
 # People who said no (or whose address is dead) are never re-subscribed by an import or a form.
 FINAL_STATES = ("unsubscribed", "bounced", "complained")
+_MOVED = ("HEADER_ALIASES", "ImportResult", "ImportRow", "import_csv", "parse_csv")
 
-HEADER_ALIASES = {
-    "email": ("email", "e-mail", "email address", "e-mail address", "mail", "address", "sähköposti"),
-    "name": ("name", "full name", "display name", "nimi", "member"),
-    "first_name": ("first name", "firstname", "given name"),
-    "last_name": ("last name", "lastname", "surname", "family name"),
-    "lang": ("lang", "language", "locale", "kieli"),
-    "timezone": ("timezone", "time zone", "tz"),
-    "tags": ("tags", "groups", "segments", "lists"),
-}
+
+def __getattr__(name: str) -> object:
+    """The CSV import's old names, loaded from importer.py when asked for (no import cycle)."""
+    if name in _MOVED:
+        from tidings.store import importer
+
+        return getattr(importer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -45,15 +51,6 @@ class Subscriber:
     tags: tuple[str, ...]
     state: str
     created_at: datetime
-
-
-def normalize_email(address: str) -> tuple[str, str]:
-    """(normalized address, uniqueness key); ValueError with the reason if it is not valid."""
-    try:
-        valid = validate_email(address.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise ValueError(str(exc)) from None
-    return valid.normalized, valid.normalized.casefold()
 
 
 def parse_tags(value: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -98,13 +95,11 @@ def get_by_id(connection: sa.Connection, subscriber_id: int) -> Subscriber | Non
 
 
 def validate_profile(lang: str | None, timezone: str | None) -> None:
-    if lang is not None and not re.fullmatch(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*", lang):
-        raise ValueError(f"'{lang}' is not a language code such as en, fi or pt-BR")
+    """ValueError saying what to write when a language code or timezone is not a real one."""
+    if lang is not None:
+        check_lang(lang)
     if timezone:
-        try:
-            ZoneInfo(timezone)
-        except (ValueError, KeyError):
-            raise ValueError(f"'{timezone}' is not an IANA timezone such as Europe/Helsinki") from None
+        check_timezone(timezone)
 
 
 def add(connection: sa.Connection, email: str, *, name: str | None = None, lang: str | None = None,
@@ -206,119 +201,6 @@ def stats(connection: sa.Connection, days: int = 30) -> dict[str, int]:
             sa.select(sa.func.count()).select_from(consent_events)
             .where(consent_events.c.at >= since, consent_events.c.to_state.in_(states))).scalar() or 0)
     return counts
-
-
-# -- CSV ---------------------------------------------------------------------------------------
-
-@dataclass
-class ImportRow:
-    line: int
-    email: str
-    key: str
-    name: str | None = None
-    lang: str | None = None
-    timezone: str | None = None
-    tags: set[str] = field(default_factory=set)
-
-
-@dataclass
-class ImportResult:
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    kept_out: int = 0  # unsubscribed, bounced or complained: never re-subscribed
-    skipped: list[Problem] = field(default_factory=list)
-
-
-def _map_header(header: list[str], path: str) -> dict[str, int]:
-    mapping: dict[str, int] = {}
-    for index, title in enumerate(header):
-        normalized = re.sub(r"[\s_]+", " ", title.strip().lower().lstrip("\ufeff"))
-        for column, aliases in HEADER_ALIASES.items():
-            if normalized in aliases and column not in mapping:
-                mapping[column] = index
-    if "email" not in mapping:
-        raise ContentError([Problem(path, 1, "no email column: name one of "
-                                             + ", ".join(repr(a) for a in HEADER_ALIASES["email"][:4]))])
-    return mapping
-
-
-def parse_csv(text: str, path: str) -> tuple[list[ImportRow], list[Problem]]:
-    """Rows of a subscriber CSV, merged by address, and a problem for every bad row."""
-    # csv.Sniffer guesses doublequote=False for some files and then misreads every '""'.
-    reader = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ContentError([Problem(path, 1, "the file is empty")]) from None
-    columns = _map_header(header, path)
-    rows: dict[str, ImportRow] = {}
-    problems: list[Problem] = []
-
-    def cell(record: list[str], column: str) -> str | None:
-        index = columns.get(column)
-        value = restore(record[index]).strip() if index is not None and index < len(record) else ""
-        return value or None
-
-    for record in reader:
-        line = reader.line_num
-        if not any(field.strip() for field in record):
-            continue
-        raw = cell(record, "email") or ""
-        try:
-            address, key = normalize_email(raw)
-        except ValueError as exc:
-            problems.append(Problem(path, line, f"'{raw}' is not a valid address: {exc}", "email"))
-            continue
-        name = cell(record, "name") or " ".join(
-            filter(None, [cell(record, "first_name"), cell(record, "last_name")])) or None
-        lang, zone = cell(record, "lang"), cell(record, "timezone")
-        try:
-            validate_profile(lang, zone)
-        except ValueError as exc:
-            column = "lang" if lang and f"'{lang}'" in str(exc) else "timezone"
-            problems.append(Problem(path, line, str(exc), column))
-            continue
-        row = rows.get(key)
-        if row is None:
-            rows[key] = ImportRow(line, address, key, name, lang, zone, set(parse_tags(cell(record, "tags"))))
-        else:  # the same person twice: merge, first non-empty value wins
-            row.name = row.name or name
-            row.lang = row.lang or lang
-            row.timezone = row.timezone or zone
-            row.tags |= set(parse_tags(cell(record, "tags")))
-    return list(rows.values()), problems
-
-
-def import_csv(engine: sa.Engine, path: Path, *, skip_invalid: bool = False,
-               source: str | None = None) -> ImportResult:
-    """Import a CSV in one transaction: any bad row changes nothing unless ``skip_invalid``."""
-    shown = path.name
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise ContentError([Problem(shown, 1, "not UTF-8 text: export the file as CSV UTF-8")]) from None
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    rows, problems = parse_csv(text, shown)
-    if problems and not skip_invalid:
-        raise ContentError(problems)
-    result = ImportResult(skipped=problems)
-    with engine.begin() as connection:
-        for row in rows:
-            existing = get(connection, row.email)
-            if existing is not None and existing.state in FINAL_STATES:
-                result.kept_out += 1
-                continue
-            _, changed = add(connection, row.email, name=row.name, lang=row.lang, timezone=row.timezone,
-                             tags=row.tags, source=source or f"import:{shown}")
-            if existing is None:
-                result.added += 1
-            elif changed:
-                result.updated += 1
-            else:
-                result.unchanged += 1
-    return result
 
 
 EXPORT_COLUMNS = ("email", "name", "lang", "timezone", "tags", "state", "created_at")
