@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -9,9 +10,10 @@ import subprocess
 import tempfile
 import textwrap
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -47,6 +49,7 @@ Tell us.
 """
 
 MakeRepo = Callable[..., Path]
+T = TypeVar("T")
 
 
 def write_files(root: Path, files: dict[str, str]) -> None:
@@ -145,3 +148,9 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` in a thread of its own: the session's Playwright holds the main thread's loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -28,7 +28,7 @@ from tests.collector_support import (
     token,
     wait_for,
 )
-from tests.conftest import PULSE_SURVEY, MakeRepo
+from tests.conftest import PULSE_SURVEY, MakeRepo, run_coroutine
 from tidings.collector.app import Limits
 from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.store import now, open_database
@@ -78,7 +78,7 @@ def test_many_sign_ups_at_once_use_at_most_two_smtp_connections_and_every_mail_a
             return await asyncio.gather(*(one(i) for i in range(count)))
 
     with running_collector(root, transport=SMTPTransport(parse_smtp_url(relay.url))) as url:
-        statuses = asyncio.run(sign_up_all(url))
+        statuses = run_coroutine(sign_up_all(url))
         assert statuses == [200] * count
         assert wait_for(lambda: len(relay.handler.messages) >= count, 60)
     assert relay.handler.most_open <= 2
@@ -358,7 +358,7 @@ def test_the_same_new_address_signed_up_many_times_at_once_on_postgresql_is_one_
 
     outbox = root / ".tidings" / "outbox" / "new"
     with running_collector(root) as url:
-        statuses = asyncio.run(sign_up_all(url))
+        statuses = run_coroutine(sign_up_all(url))
         assert wait_for(lambda: outbox.exists() and len(list(outbox.iterdir())) >= 3)
     assert statuses == [200] * 30
     assert len(list(outbox.iterdir())) == 3  # the per-address limit holds under concurrency too

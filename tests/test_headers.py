@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 import re
@@ -16,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import MakeRepo
+from tests.conftest import MakeRepo, run_coroutine
 from tests.test_newsletter import NOW, PYPROJECT, REPO, SECRET
 from tidings.checks import check_all
 from tidings.cli import main
@@ -361,7 +360,7 @@ def send_to(server: LocalSMTPServer, recipient: str, data: bytes) -> None:
         finally:
             await transport.close()
 
-    asyncio.run(go())
+    run_coroutine(go())
 
 
 def test_an_idn_domain_goes_out_as_punycode_and_is_accepted(issue: tuple[RenderedIssue, Config]) -> None:

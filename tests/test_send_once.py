@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from tests.conftest import MakeRepo
 from tests.test_send import FAST, PYPROJECT, REPO, SECRET, address, make_community, send
-from tidings.cli import main
+from tidings.cli import main as cli_main
 from tidings.content import load
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.send import IssueSender, SendOptions
@@ -28,6 +28,12 @@ from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.store import open_database
 from tidings.store.schema import issues_done, send_log
 from tidings.store.subscribers import add, get, unsubscribe
+
+
+def main(argv: list[str]) -> int:
+    """The CLI in a thread of its own: the session's Playwright holds the main thread's event loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(cli_main, argv).result()
 
 
 def unsubscribe_address(engine: sa.Engine, email: str) -> None:
