@@ -37,9 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import socket
-import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -50,10 +48,12 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests.postgres_support
 import machine  # benchmarks/machine.py: this folder is on sys.path when run as a script
 import sqlalchemy as sa
 from machine import Row, print_summary, status
 
+from tests.postgres_support import PostgresMissing, throwaway_postgres
 from tidings.store import open_database
 from tidings.store.importer import import_csv
 from tidings.store.schema import consent_events, subscribers
@@ -164,32 +164,13 @@ def check(engine: sa.Engine, n: int, label: str) -> None:
 
 
 @contextmanager
-def postgres_server(workdir: Path) -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on 127.0.0.1 (the recipe of tests/conftest.py)."""
-    binaries = next((p for p in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-                     if (p / "initdb").exists()), None)
-    if binaries is None:
-        raise SystemExit("PostgreSQL is not installed (apt-get install postgresql); use --only sqlite")
-    directory = workdir / "pg"
-    directory.mkdir()
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        shutil.chown(directory, "postgres", "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    data = directory / "data"
-    subprocess.run([*as_user, str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                    "--no-sync"], check=True, capture_output=True)
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {directory} -c fsync=off"
-    subprocess.run([*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l",
-                    str(directory / "log"), "start"], check=True, capture_output=True)
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (the tests' recipe); yields its URL without a database."""
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
-    finally:
-        subprocess.run([*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
+        with throwaway_postgres() as url:
+            yield url.rsplit("/", 1)[0]
+    except PostgresMissing as exc:
+        raise SystemExit(f"{exc}; use --only sqlite") from None
 
 
 class Databases:
@@ -250,7 +231,7 @@ def main() -> int:
         for kind in ("sqlite", "postgresql"):
             if args.only and args.only != kind:
                 continue
-            with (postgres_server(workdir) if kind == "postgresql" else nullcontext()) as server:
+            with (postgres_server() if kind == "postgresql" else nullcontext()) as server:
                 databases = Databases(workdir, server)
                 results[kind] = [measure(kind, databases, path, n) for _ in range(repeat)]
     rows = []

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import textwrap
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
@@ -95,42 +91,21 @@ def browser() -> Iterator[Any]:
 
 # -- PostgreSQL: a throwaway server for the session, a fresh database per test ------------------
 
-def _postgres_binaries() -> Path | None:
-    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
-            return candidate
-    return None
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A throwaway PostgreSQL cluster on 127.0.0.1 (initdb + pg_ctl), stopped afterwards."""
-    binaries = _postgres_binaries()
-    if binaries is None:
-        pytest.skip("PostgreSQL server is not installed (apt-get install postgresql); SQLite tests ran")
+    from tests.postgres_support import PostgresMissing, throwaway_postgres
+
     pytest.importorskip("psycopg", reason="the postgres extra (psycopg) is not installed")
-    directory = Path(tempfile.mkdtemp(prefix="tidings-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        if shutil.which("runuser") is None:
-            pytest.skip("running as root without runuser: cannot start PostgreSQL")
-        shutil.chown(directory, "postgres", "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    data = directory / "data"
-    subprocess.run([*as_user, str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                    "--no-sync"], check=True, capture_output=True)
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {directory} -c fsync=off"
-    subprocess.run([*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l",
-                    str(directory / "log"), "start"], check=True, capture_output=True)
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        server = throwaway_postgres()
+        url = server.__enter__()
+    except PostgresMissing as exc:
+        pytest.skip(f"{exc}; the SQLite tests ran")
+    try:
+        yield url
     finally:
-        subprocess.run([*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
-        shutil.rmtree(directory, ignore_errors=True)
+        server.__exit__(None, None, None)
 
 
 @pytest.fixture
