@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ import tidings
 from tests.conftest import PYPROJECT, REPO_ROOT, MakeRepo, write_files
 from tidings.content import check
 from tidings.content.model import Community
+from tidings.mail.issue import issue_content
 from tidings.site import schedule
 from tidings.site.engine import build_site
 
@@ -262,3 +263,28 @@ def test_the_site_says_what_the_editor_wrote_for_date_ends(make_repo: MakeRepo) 
     assert "Open until: Sunday, January 31, 2027" in survey and "Closed" not in survey
     events = (site / "events/index.html").read_text()
     assert "Thursday, January 28, 2027 – Sunday, January 31, 2027 (all day)" in events
+
+
+def test_page_ics_and_email_give_the_same_next_time_across_a_dst_change(make_repo: MakeRepo) -> None:
+    zones = {"ny": "America/New_York", "syd": "Australia/Sydney", "hel": "Europe/Helsinki"}
+    files = {f"content/events/{slug}.md": event_file("2027-02-24T18:00", "FREQ=WEEKLY;UNTIL=2027-04-14",
+                                                     timezone=zone) for slug, zone in zones.items()}
+    files["newsletters/march.md"] = (
+        "---\nsubject: March\nsend_at: 2027-03-26T09:00\ninclude:\n"
+        + "".join(f"  - content/events/{slug}.md\n" for slug in zones) + "---\nHello.\n")
+    community = load(make_repo(files))
+    at = datetime(2027, 3, 26, 9, tzinfo=HELSINKI)
+    email = {o.event.slug: o.start for o in issue_content(community, community.newsletters[0], at).events}
+    page = {}
+    for o in schedule.upcoming(community.events, at, 2):
+        page.setdefault(o.event.slug, o.start)
+    calendar = icalendar.Calendar.from_ical(ics_of(community))
+    ics: dict[str, datetime] = {}
+    for e in sorted(recurring_ical_events.of(calendar).between(at, date(2027, 6, 1)),
+                    key=lambda e: e.decoded("dtstart")):
+        ics.setdefault(str(e["uid"]).split("@")[0], e.decoded("dtstart"))
+    assert email == page == ics
+    # The next call (Wed 31 March) is after the spring change in New York and Helsinki, and
+    # before the autumn change in Sydney.
+    assert {slug: start.utcoffset() for slug, start in email.items()} == {
+        "ny": timedelta(hours=-4), "syd": timedelta(hours=11), "hel": timedelta(hours=3)}
