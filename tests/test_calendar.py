@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tidings
-from tests.conftest import PYPROJECT, REPO_ROOT, MakeRepo, write_files
+from tests.conftest import PULSE_SURVEY, PYPROJECT, REPO_ROOT, MakeRepo, write_files
 from tidings.content import check
 from tidings.content.model import Community
 from tidings.mail.issue import issue_content
@@ -113,8 +113,11 @@ def test_a_date_until_on_a_timed_event_is_described_as_that_day_in_the_events_zo
     ("FREQ=WEEKLY;UNTIL=20270231", "UNTIL=20270231: day is out of range"),
     ("FREQ=WEEKLY;COUNT=3;UNTIL=20270331", "give either COUNT or UNTIL, not both"),
     ("FREQ=WEEKLY;UNTIL=20261231", "UNTIL=20261231 is before 'start'"),
+    ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=31", "no day in the 30 years from 'start' matches the rule"),
+    ("FREQ=MINUTELY", "FREQ=MINUTELY: events repeat at most daily"),
 ])
-def test_a_wrong_until_is_reported_on_its_line(make_repo: MakeRepo, repeat: str, message: str) -> None:
+def test_a_repeat_that_cannot_work_is_reported_on_its_line(
+        make_repo: MakeRepo, repeat: str, message: str) -> None:
     root = make_repo({"content/events/call.md": event_file("2027-01-06T18:00", repeat)})
     _, problems = check(root, history=False)
     assert len(problems) == 1 and problems[0].line == 5 and message in problems[0].message, problems
@@ -195,18 +198,7 @@ def test_events_ics_is_byte_identical_whatever_the_hash_seed(make_repo: MakeRepo
     assert outputs[0].count(b"BEGIN:VTIMEZONE") == 5
 
 
-SURVEY = """\
----
-id: pulse
-title: Pulse
-closes: 2027-01-31
-questions:
-  - id: happy
-    text: Are you happy?
-    options: [Yes, No]
----
-Tell us.
-"""
+SURVEY = PULSE_SURVEY.format(closes="2027-01-31")
 
 
 def test_a_survey_closing_on_a_date_is_open_through_the_end_of_that_day(make_repo: MakeRepo) -> None:
@@ -288,3 +280,29 @@ def test_page_ics_and_email_give_the_same_next_time_across_a_dst_change(make_rep
     # before the autumn change in Sydney.
     assert {slug: start.utcoffset() for slug, start in email.items()} == {
         "ny": timedelta(hours=-4), "syd": timedelta(hours=11), "hel": timedelta(hours=3)}
+
+
+def _until_text(day: date, form: str) -> str:
+    return {"utc": f"{day:%Y%m%d}T235959Z", "local": f"{day:%Y%m%d}T235959", "date": f"{day:%Y%m%d}",
+            "iso": day.isoformat(), "iso-time": f"{day.isoformat()}T23:59:59"}[form]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(last=st.dates(date(2027, 1, 6), date(2029, 12, 31)),
+       form=st.sampled_from(["utc", "local", "date", "iso", "iso-time"]),
+       zone=st.sampled_from(ZONES), all_day=st.booleans(), freq=st.sampled_from(["DAILY", "WEEKLY"]))
+def test_any_until_gives_the_same_series_on_the_page_and_in_the_ics(
+        tmp_path: Path, last: date, form: str, zone: str, all_day: bool, freq: str) -> None:
+    root = tmp_path / f"r{last:%Y%m%d}{form}{zone.replace('/', '')}{all_day}{freq}"
+    write_files(root, {"pyproject.toml": PYPROJECT, "content/events/e.md": event_file(
+        "2027-01-06" if all_day else "2027-01-06T18:00",
+        f"FREQ={freq};INTERVAL=3;UNTIL={_until_text(last, form)}",
+        end="end: 2027-01-06" if all_day else "", timezone=zone)})
+    community = load(root)
+    event = community.events[0]
+    found = schedule.occurrences(event, datetime(2027, 1, 1, tzinfo=UTC), datetime(2031, 1, 1, tzinfo=UTC))
+    starts = [o.start.date() if all_day else o.start for o in found]
+    assert ics_starts(ics_of(community), date(2027, 1, 1), date(2031, 1, 1)) == starts
+    # The series ends on the day written (UTC forms: on that day or the next, east of Greenwich).
+    assert found[-1].start.date() <= last + (timedelta(days=1) if form == "utc" and not all_day else
+                                             timedelta(0))

@@ -107,17 +107,9 @@ def _build_event(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> mod
     repeat = v.get("repeat")
     if repeat is not None:
         try:
-            repeat = recurrence.normalise(repeat, tz, all_day)
-            first = recurrence.first_start(repeat, start, tz)
+            repeat = recurrence.read_repeat(repeat, start, tz, all_day)
         except ValueError as exc:
-            ctx.report(("repeat",), f"'repeat': {exc} ({recurrence.EXAMPLE})")
-            return None
-        if first is None:
-            until = recurrence.until_text(v["repeat"])
-            never = recurrence.first_start(recurrence.without_until(repeat), start, tz) is None
-            why = ("no day in the 30 years from 'start' matches the rule" if never or not until
-                   else f"{until} is before 'start' ({start.isoformat()})")
-            ctx.report(("repeat",), f"'repeat': {why}: the event would never take place")
+            ctx.report(("repeat",), f"'repeat': {exc}")
             return None
     return model.Event(
         path=src.path, slug=slugify(Path(src.path).stem), title=v["title"], body=src.body,

@@ -2,8 +2,9 @@
 
 An editor may end a rule with ``UNTIL`` in UTC (``20270331T235959Z``), as a local date-time
 (``20270331T235959``, in the event's timezone) or as a date (``20270331``: through the end of that
-day); a whole-day series ends on the day written. RFC 5545 wants UNTIL in UTC when DTSTART has a TZID and a DATE when DTSTART is a DATE, and
-dateutil refuses a mismatch, so the rule is kept normalised to those two forms.
+day); a whole-day series ends on the day written. RFC 5545 wants UNTIL in UTC when DTSTART has a
+TZID and a DATE when DTSTART is a DATE, and dateutil refuses a mismatch, so the rule is kept
+normalised to those two forms.
 """
 
 from __future__ import annotations
@@ -62,17 +63,6 @@ def _parse_until(value: str) -> tuple[date | datetime, bool]:
     except ValueError as exc:
         raise ValueError(f"UNTIL={value}: {exc}") from None
     return moment, bool(g["z"])
-
-
-def without_until(rule: str) -> str:
-    """The rule with no end."""
-    return ";".join(_split(rule)[0])
-
-
-def until_text(text: str) -> str:
-    """``UNTIL=…`` as the editor wrote it (empty without UNTIL), for messages."""
-    until = _split(text)[1]
-    return "" if until is None else f"UNTIL={until}"
 
 
 def check_syntax(text: str) -> str:
@@ -144,6 +134,22 @@ def first_start(rule: str, start: datetime, tz: tzinfo, years: int = 30) -> date
     kept = [p for p in parts if not p.upper().startswith("COUNT=")]
     return expand(";".join([*kept, f"UNTIL={horizon.strftime('%Y%m%dT%H%M%SZ')}"]), start, tz).after(
         start, inc=True)
+
+
+def read_repeat(text: str, start: datetime, tz: tzinfo, all_day: bool) -> str:
+    """The normalised rule of an event; ValueError saying why it cannot be used."""
+    try:
+        rule = normalise(text, tz, all_day)
+        first = first_start(rule, start, tz)
+    except ValueError as exc:
+        raise ValueError(f"{exc} ({EXAMPLE})") from None
+    if first is None:
+        until = _split(text)[1]
+        never = first_start(";".join(_split(rule)[0]), start, tz) is None
+        why = ("no day in the 30 years from 'start' matches the rule" if never or until is None
+               else f"UNTIL={until} is before 'start' ({start.isoformat()})")
+        raise ValueError(f"{why}: the event would never take place")
+    return rule
 
 
 def until_day(rule: str, tz: tzinfo) -> date | None:

@@ -97,12 +97,12 @@ def _fits(t: Transition, model: Transition, rule: str) -> bool:
     return same and rule.split(";", 2)[2] in _by_day(t.at)
 
 
-def _pattern(found: tuple[Transition, ...]) -> list[tuple[Transition, str]] | None:
-    """The yearly rules the zone follows through HORIZON, each with its first transition."""
+def _pattern(found: tuple[Transition, ...], horizon: int) -> list[tuple[Transition, str]] | None:
+    """The yearly rules the zone follows through ``horizon``, each with its first transition."""
     by_year: dict[int, list[Transition]] = {}
     for t in found:
         by_year.setdefault(t.at.year, []).append(t)
-    tail = [by_year.get(year, []) for year in range(HORIZON - PATTERN_YEARS, HORIZON + 1)]
+    tail = [by_year.get(year, []) for year in range(horizon - PATTERN_YEARS, horizon + 1)]
     if not tail[0] or any(len(year) != len(tail[0]) for year in tail):
         return None
     rules: list[tuple[Transition, str]] = []
@@ -111,7 +111,7 @@ def _pattern(found: tuple[Transition, ...]) -> list[tuple[Transition, str]] | No
         if rule is None:
             return None
         rules.append((tail[0][index], rule))
-    year = HORIZON - PATTERN_YEARS
+    year = horizon - PATTERN_YEARS
     # Walk back while earlier years follow the same rules.
     while len(by_year.get(year - 1, [])) == len(rules) and all(
             _fits(t, model, rule) for t, (model, rule) in zip(by_year[year - 1], rules, strict=True)):
@@ -140,11 +140,13 @@ def build_vtimezone(key: str, first: date, last: date | None) -> icalendar.Timez
     # The observance in force before the first event, so every DTSTART has an offset.
     block.add_component(_observance(Transition(
         (begin + offset).replace(tzinfo=None), offset, offset, name, daylight)))
-    final = HORIZON if last is None else min(last.year + 1, HORIZON)
+    # Far enough to see the zone's yearly pattern after the first event, whenever that is.
+    horizon = max(HORIZON, begin.year + 2 * PATTERN_YEARS)
+    final = horizon if last is None else min(last.year + 1, horizon)
     # Scanned from the decade's start, so the per-event files of one site share the scan.
-    found = tuple(t for t in transitions(key, begin.year // 10 * 10, HORIZON)
+    found = tuple(t for t in transitions(key, begin.year // 10 * 10, horizon)
                   if t.at >= (begin + offset).replace(tzinfo=None))
-    pattern = _pattern(found) if last is None else None
+    pattern = _pattern(found, horizon) if last is None or last.year >= horizon else None
     pattern_from = pattern[0][0].at.year if pattern else final + 1
     for t in found:
         if t.at.year < pattern_from and t.at.year <= final:
