@@ -41,25 +41,27 @@ def _state(zone: ZoneInfo, moment: datetime) -> tuple[timedelta, str, bool]:
 
 @lru_cache(maxsize=64)
 def transitions(key: str, first_year: int, last_year: int) -> tuple[Transition, ...]:
-    """Every change of offset or name in ``key`` from ``first_year`` through ``last_year``."""
+    """Every change of UTC offset in ``key`` from ``first_year`` through ``last_year``."""
     zone = ZoneInfo(key)
-    moment = datetime(first_year, 1, 1, tzinfo=UTC)
-    stop = datetime(last_year + 1, 1, 1, tzinfo=UTC)
+    second = int(datetime(first_year, 1, 1, tzinfo=UTC).timestamp())
+    stop = int(datetime(last_year + 1, 1, 1, tzinfo=UTC).timestamp())
     found: list[Transition] = []
-    state = _state(zone, moment)
-    step = timedelta(days=1)  # no zone changes offset twice within a day
-    while moment < stop:
-        following = moment + step
-        new = _state(zone, following)
-        if new != state:
-            low, high = moment, following
-            while high - low > timedelta(seconds=1):
-                middle = low + (high - low) / 2
-                low, high = (middle, high) if _state(zone, middle) == state else (low, middle)
-            found.append(Transition((high + state[0]).replace(tzinfo=None), state[0], new[0],
-                                    new[1], new[2]))
-            state = new
-        moment = following
+    offset = datetime.fromtimestamp(second, zone).utcoffset()
+    step = 86400  # no zone changes its offset twice within a day
+    while second < stop:
+        following = second + step
+        if datetime.fromtimestamp(following, zone).utcoffset() != offset:
+            low, high = second, following
+            while high - low > 1:
+                middle = (low + high) // 2
+                low, high = (middle, high) if datetime.fromtimestamp(
+                    middle, zone).utcoffset() == offset else (low, middle)
+            moment = datetime.fromtimestamp(high, UTC)
+            new, name, daylight = _state(zone, moment)
+            assert offset is not None
+            found.append(Transition((moment + offset).replace(tzinfo=None), offset, new, name, daylight))
+            offset = new
+        second = following
     return tuple(found)
 
 
