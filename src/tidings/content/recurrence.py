@@ -65,6 +65,14 @@ def _parse_until(value: str) -> tuple[date | datetime, bool]:
     return moment, bool(g["z"])
 
 
+def _until_moment(until: str, tz: tzinfo) -> datetime:
+    """UNTIL as an instant in UTC; a date means through the end of that day in ``tz``."""
+    value, utc = _parse_until(until)
+    if not isinstance(value, datetime):
+        value = day_after(value, tz) - timedelta(seconds=1)
+    return value.replace(tzinfo=UTC if utc else tz).astimezone(UTC)
+
+
 def check_syntax(text: str) -> str:
     """The rule text without a leading ``RRULE:``; ValueError if it is not an RRULE at all."""
     rule = text.strip().removeprefix("RRULE:")
@@ -90,20 +98,11 @@ def normalise(text: str, tz: tzinfo, all_day: bool) -> str:
     parts, until = _split(check_syntax(text))
     if until is None:
         return ";".join(parts)
-    value, utc = _parse_until(until)
     if all_day:
-        if isinstance(value, datetime):
-            value = value.date()  # a whole-day series ends on the day written, whatever the time
-        written = value.strftime("%Y%m%d")
+        # A whole-day series ends on the day written, whatever the time.
+        written = _parse_until(until)[0].strftime("%Y%m%d")
     else:
-        if not isinstance(value, datetime):
-            # A date means through the end of that day in the event's timezone.
-            value = day_after(value, tz) - timedelta(seconds=1)
-        elif not utc:
-            value = value.replace(tzinfo=tz)
-        else:
-            value = value.replace(tzinfo=UTC)
-        written = value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        written = _until_moment(until, tz).strftime("%Y%m%dT%H%M%SZ")
     return ";".join([*parts, f"UNTIL={written}"])
 
 
@@ -111,11 +110,7 @@ def expand(rule: str, start: datetime, tz: tzinfo) -> rrule:
     """A dateutil rule for a normalised ``rule`` starting at ``start`` (wall-clock in ``tz``)."""
     parts, until = _split(rule)
     if until is not None:
-        value, utc = _parse_until(until)
-        if not isinstance(value, datetime):  # an all-day event's DATE: through that day
-            value = day_after(value, tz) - timedelta(seconds=1)
-        moment = value.replace(tzinfo=UTC if utc else tz).astimezone(UTC)
-        parts.append(f"UNTIL={moment.strftime('%Y%m%dT%H%M%SZ')}")
+        parts.append(f"UNTIL={_until_moment(until, tz).strftime('%Y%m%dT%H%M%SZ')}")
     result = rrulestr(";".join(parts), dtstart=start.astimezone(tz))
     assert isinstance(result, rrule)
     return result
@@ -126,10 +121,7 @@ def first_start(rule: str, start: datetime, tz: tzinfo, years: int = 30) -> date
     parts, until = _split(rule)
     horizon = start.astimezone(UTC) + timedelta(days=366 * years)
     if until is not None:
-        value, utc = _parse_until(until)
-        if not isinstance(value, datetime):
-            value = day_after(value, tz) - timedelta(seconds=1)
-        horizon = min(horizon, value.replace(tzinfo=UTC if utc else tz).astimezone(UTC))
+        horizon = min(horizon, _until_moment(until, tz))
     # Bounded: dateutil searches to year 9999 for a rule no day matches (seconds per call).
     kept = [p for p in parts if not p.upper().startswith("COUNT=")]
     return expand(";".join([*kept, f"UNTIL={horizon.strftime('%Y%m%dT%H%M%SZ')}"]), start, tz).after(
@@ -157,10 +149,8 @@ def until_day(rule: str, tz: tzinfo) -> date | None:
     _, until = _split(rule)
     if until is None:
         return None
-    value, utc = _parse_until(until)
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC if utc else tz).astimezone(tz).date()
-    return value
+    value, _ = _parse_until(until)
+    return _until_moment(until, tz).astimezone(tz).date() if isinstance(value, datetime) else value
 
 
 def last_start(rule: str, start: datetime, tz: tzinfo) -> datetime | None:
