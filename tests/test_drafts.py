@@ -51,3 +51,31 @@ def test_including_a_draft_or_a_story_awaiting_consent_is_a_notice(make_repo: Ma
         "it stays out of the issue until 'consent: true' is written",
     ]
     assert all(p.severity == "notice" for p in problems)
+
+
+def test_drafts_and_stories_awaiting_consent_appear_in_no_file_of_the_site(make_repo: MakeRepo) -> None:
+    from tests.test_site import all_output_text, files_mentioning
+    from tidings.site.engine import build_site
+
+    secret = "draft: true\ntags: [quokkasecret]\n"
+    root = make_repo({
+        "content/announcements/public-news.md": "---\ntitle: Public news\ndate: 2026-11-01\n---\nHello.\n",
+        "content/stories/drafted.md": STORY.format(extra="consent: true\n" + secret)
+                                      + "quokkasecret story\n",
+        "content/stories/waiting.md": STORY.format(extra="tags: [quokkasecret]\n")
+                                      + "quokkasecret waiting\n",
+        "content/events/quokkasecret-call.md": EVENT.format(extra="draft: true\n")
+                                               + "quokkasecret call\n",
+        "content/surveys/q.md": "---\nid: quokkasecret\ntitle: Q\ndraft: true\nquestions:\n"
+                                "  - id: a\n    text: quokkasecret?\n    options: [yes, no]\n---\n",
+        "guidelines/quokkasecret.md": "---\ntitle: quokkasecret rules\ndraft: true\n---\n"
+                                      "## Be kind {#be-kind}\n",
+        "newsletters/quokkasecret.md": "---\nsubject: quokkasecret issue\nsend_at: 2026-11-02\n"
+                                       "draft: true\n---\nquokkasecret\n",
+    })
+    site = build_site(root, datetime(2030, 1, 1, tzinfo=UTC), root / "site").site_dir
+    texts = all_output_text(site)
+    for name in ("search/search_index.json", "sitemap.xml", "feed.xml", "events.ics"):
+        assert name in texts, name
+    assert "public-news" in texts["sitemap.xml"]
+    assert files_mentioning(site, "quokkasecret") == []
