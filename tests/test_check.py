@@ -488,3 +488,21 @@ def test_notices_are_printed_but_check_exits_0(make_repo: MakeRepo,
     out = capsys.readouterr().out
     assert "content/stories/s.md:1: notice: awaiting consent" in out
     assert "ok: 1 files checked, no problems" in out
+
+
+def test_a_bad_setting_does_not_hide_the_problems_of_the_content(make_repo: MakeRepo) -> None:
+    root = make_repo({"content/announcements/a.md": "---\ntitle: A\ndate: 2026-11-01\nlang: gr\n---\n"},
+                     pyproject='[tool.tidings]\nname = "X"\ntimezone = "Europe/Berlim"\n')
+    assert problems_of(root) == [
+        "content/announcements/a.md:4: 'lang': 'gr' is not a language code "
+        "(gr is a country code; did you mean el?)",
+        "pyproject.toml:3: [tool.tidings] unknown timezone 'Europe/Berlim' "
+        "(did you mean 'Europe/Berlin'?)",
+    ]
+
+
+def test_init_refuses_a_misspelt_timezone_with_a_did_you_mean(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", str(tmp_path / "club"), "--timezone", "Europe/Berlim"]) == 2
+    assert "did you mean 'Europe/Berlin'?" in capsys.readouterr().err
+    assert not (tmp_path / "club").exists()
