@@ -506,3 +506,17 @@ def test_init_refuses_a_misspelt_timezone_with_a_did_you_mean(tmp_path: Path,
     assert main(["init", str(tmp_path / "club"), "--timezone", "Europe/Berlim"]) == 2
     assert "did you mean 'Europe/Berlin'?" in capsys.readouterr().err
     assert not (tmp_path / "club").exists()
+
+
+def test_a_newsletter_with_a_broken_link_still_gets_its_mail_checks(make_repo: MakeRepo) -> None:
+    from tidings.checks import check_all
+
+    subject = "A subject much too long for any inbox to show in full, cut after about 78 characters"
+    root = make_repo({"newsletters/n.md": f"---\nsubject: {subject}\nsend_at: 2026-12-01T09:00\n"
+                                          "template: nope.mjml.j2\n---\nSee [old news](old.md).\n"})
+    _, problems = check_all(root, datetime(2026, 11, 30, tzinfo=UTC))
+    assert [str(p) for p in problems] == [
+        "newsletters/n.md:2: warning: subject is 84 characters: inboxes cut it after about 78",
+        "newsletters/n.md:4: template 'nope.mjml.j2' not found in newsletters/templates/",
+        "newsletters/n.md:6: broken link 'old.md': no such file",
+    ]
