@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 
+from tidings.dates import impossible_date
 from tidings.inputs import EMAIL_MAX, TAG_MAX, single_line
 
 # Language and timezone checks live a floor lower (content/ uses them too); old imports keep working.
@@ -86,8 +87,8 @@ def parse_time(value: str, *, now: datetime) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{show(value)} is not a date-time such as 2024-03-01 09:15:02 "
-                         "(ISO 8601, UTC unless an offset is given)") from None
+        raise ValueError(impossible_date(value) or f"{show(value)} is not a date-time such as "
+                         "2024-03-01 09:15:02 (ISO 8601, UTC unless an offset is given)") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # Mailchimp and most exports write UTC without a marker
     if moment > now:
