@@ -59,8 +59,8 @@ def check_duplicates(community: model.Community) -> list[Problem]:
     return problems
 
 
-def _link_problem(community: model.Community, root: Path, by_path: Mapping[str, model.Entry],
-                  unloaded: set[str], source: str, target: str) -> str | None:
+def _link_problem(root: Path, by_path: Mapping[str, model.Entry], unloaded: set[str],
+                  source: str, target: str) -> str | None:
     """Why the link ``target`` written in ``source`` is broken; None when it is fine."""
     resolved = resolve_link(source, target)
     if resolved is None:
@@ -89,7 +89,7 @@ def check_links(community: model.Community, root: Path,
     items: list[model.Entry | Unloaded] = [*community.entries(), *unloaded]
     for item in items:
         for line, _, target in body_links(item):
-            why = _link_problem(community, root, by_path, broken, item.path, target)
+            why = _link_problem(root, by_path, broken, item.path, target)
             if why:
                 problems.append(Problem(item.path, line, f"broken link '{target}': {why}"))
     return problems

@@ -271,4 +271,3 @@ def load_community(
     problems.extend(check_guidelines(community, root, history=history))
     problems.extend(check_newsletters(community, root, unloaded))
     return community, problems
-
