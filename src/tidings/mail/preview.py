@@ -1,7 +1,13 @@
-"""``newsletter render``: an issue exactly as one subscriber would get it, as .eml and .html."""
+"""A member's copy of an issue outside a send: ``newsletter render`` and ``newsletter send --to``.
+
+Both build it here, so the preview is the test copy: the stored subscriber's name, timezone and
+id when the address is on the list, the preview mark on every link (the collector shows the page
+and records nothing), a note at the top, and a Message-ID of its own.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +17,10 @@ from tidings.content.model import Community, Newsletter
 from tidings.errors import UsageError
 from tidings.mail.message import MessageTemplate, Recipient
 from tidings.mail.render import PLACEHOLDER_RE, IssueRenderer
+from tidings.mail.send import recipient_of
 from tidings.mail.tokens import Signer, load_secret
+from tidings.store import DATABASE_ENV, open_database
+from tidings.store.subscribers import get
 
 SAMPLE = Recipient(id="sample", email="member@example.org", name="Sample Member")
 
@@ -34,22 +43,36 @@ def find_newsletter(community: Community, slug: str) -> Newsletter:
     raise UsageError(f"no newsletter '{slug}' in newsletters/ (known: {known})")
 
 
-def preview_recipient(signer: Signer, email: str | None) -> Recipient:
-    """A recipient for ``--to``: known subscribers come from the store once it exists."""
+def stored_recipient(root: Path, email: str) -> Recipient | None:
+    """The subscriber with this address, if the list exists and has them (a preview never creates it)."""
+    if not os.environ.get(DATABASE_ENV) and not (root / ".tidings" / "tidings.sqlite").exists():
+        return None
+    engine = open_database(root)
+    try:
+        with engine.connect() as connection:
+            known = get(connection, email)
+    finally:
+        engine.dispose()
+    return recipient_of(known) if known else None
+
+
+def preview_recipient(signer: Signer, email: str | None, root: Path | None = None) -> Recipient:
+    """Who a preview is for: the stored subscriber, else the address alone, else a sample member."""
     if email is None:
         return SAMPLE
-    return Recipient(id="preview-" + signer.digest("preview", email.lower(), length=12), email=email)
+    known = stored_recipient(root, email) if root is not None else None
+    return known or Recipient(id="preview-" + signer.digest("preview", email.lower(), length=12), email=email)
 
 
 def render_preview(root: Path, slug: str, now: datetime, to: str | None = None) -> Preview:
-    """Render issue ``slug`` for ``to`` (or a sample member) as it would be sent at ``now``."""
+    """Issue ``slug`` as ``to`` (or a sample member) would get it at ``now``, marked as a preview."""
     community = load(root)
     letter = find_newsletter(community, slug)
     secret, development = load_secret(root, allow_dev=True)
     signer = Signer(secret)
-    recipient = preview_recipient(signer, to)
-    rendered = IssueRenderer(community, letter, now).render(recipient.timezone)
-    template = MessageTemplate(rendered, community.config, signer)
+    recipient = preview_recipient(signer, to, root)
+    rendered = IssueRenderer(community, letter, now).render(recipient.timezone, preview=True)
+    template = MessageTemplate(rendered, community.config, signer, preview=True)
     values = template.personal_values(recipient)
 
     def personal(text: str) -> str:

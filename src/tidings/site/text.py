@@ -77,15 +77,19 @@ EN = {
     "mail.view_online_from": "On the web from {date}",
     "mail.events": "Coming up",
     "mail.add_to_calendar": "Add to calendar",
+    "mail.join": "Join",
     "mail.stories": "Member stories",
     "mail.survey": "Quick survey",
-    "mail.survey_hint": "One click answers. You can add a comment on the next page.",
+    "mail.survey_hint": "Each answer opens a page with your choice ticked: press Send there to "
+                        "answer (you can add a comment). Opening the page records nothing.",
     "mail.guidelines": "Our guidelines changed",
     "mail.rule_added": "new rule",
     "mail.rule_changed": "reworded",
     "mail.why": "You receive this because you subscribed to news from {name}.",
     "mail.unsubscribe": "Unsubscribe",
-    "mail.unsubscribe_text": "Unsubscribe with one click",
+    "mail.unsubscribe_text": "Unsubscribe (opens a page where one button unsubscribes you at once)",
+    "mail.preview": "Preview copy, not sent to members: its links open the pages members see, "
+                    "and nothing you do there is recorded.",
 }
 
 FI = {
