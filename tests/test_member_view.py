@@ -350,3 +350,44 @@ def test_add_to_calendar_links_only_to_a_calendar_file_that_is_published(club: P
     call.write_text(call.read_text().replace("url:", "date: 2027-01-01\nurl:"))  # announced later
     text = text_of(parse(render_preview(club, "december", NOW).message))
     assert "Monthly call" in text and "call.ics" not in text
+
+
+CONTRAST_JS = """(element) => {
+  const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  };
+  let node = element, background = null;
+  while (node && node.nodeType === 1) {
+    const color = rgb(getComputedStyle(node).backgroundColor);
+    if (color.length === 3 || (color.length === 4 && color[3] > 0)) { background = color; break; }
+    node = node.parentElement;
+  }
+  background = background || [255, 255, 255];
+  const [a, b] = [luminance(rgb(getComputedStyle(element).color)), luminance(background)];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_text_stays_readable_in_light_and_dark_clients(
+        browser: Any, club: Path, tmp_path: Path, scheme: str) -> None:
+    path = tmp_path / "issue.html"
+    path.write_text(render_preview(club, "december", NOW).html, encoding="utf-8")
+    context = browser.new_context(color_scheme=scheme)
+    try:
+        page = context.new_page()
+        page.goto(path.as_uri())
+        # Body text, a title, a quote, the early-access mark, both kinds of button, the footer.
+        for text in ("Hello everyone.", "Public news", "coastal path", "Early access", "Read more",
+                     "Yes", "You receive this", "On the web from"):
+            element = page.get_by_text(text).first.element_handle()
+            ratio = element.evaluate(CONTRAST_JS)
+            assert ratio >= 4.5, f"{text!r} has a contrast of {ratio:.2f} in {scheme} mode"
+        if scheme == "dark":
+            body = page.evaluate("getComputedStyle(document.querySelector('.tidings-card')).backgroundColor")
+            assert body != "rgb(255, 255, 255)"  # the dark style applies
+    finally:
+        context.close()
