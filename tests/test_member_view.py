@@ -345,6 +345,21 @@ def test_the_web_link_goes_to_the_issue_page_only_when_it_exists_at_sending(
     assert 'href="https://club.example.org/newsletters/december/"' in html
 
 
+def test_an_early_access_image_the_site_holds_back_is_not_in_the_email(club: Path) -> None:
+    (club / "assets").mkdir()
+    for name in ("secret.png", "public.png"):
+        (club / "assets" / name).write_bytes(b"png")
+    for name in ("secret", "public"):
+        item = club / f"content/announcements/{name}.md"
+        item.write_text(item.read_text().replace("---\n", f"image: assets/{name}.png\n---\n", 2)
+                        .replace(f"image: assets/{name}.png\n---\n", "---\n", 1))
+    secret = club / "content/announcements/secret.md"
+    secret.write_text(secret.read_text() + "\n![the new logo](../../assets/secret.png)\n")
+    html = render_preview(club, "december", NOW).html
+    assert "Big release" in html and "public.png" in html
+    assert "secret.png" not in html  # the site publishes it on January 14, not before
+
+
 def test_add_to_calendar_links_only_to_a_calendar_file_that_is_published(club: Path) -> None:
     call = club / "content/events/call.md"
     call.write_text(call.read_text().replace("url:", "date: 2027-01-01\nurl:"))  # announced later

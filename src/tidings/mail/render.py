@@ -7,6 +7,7 @@ subscriber (unsubscribe and survey links) is left as ``%%tidings:key%%`` placeho
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from mjml import mjml2html
 from tidings.content.excerpt import first_paragraph
 from tidings.content.links import KEEP, rewrite_links
 from tidings.content.model import Announcement, Community, Entry, Newsletter, Story
-from tidings.embargo import is_public
+from tidings.embargo import is_public, public_view
 from tidings.errors import ContentError, Problem
 from tidings.mail.issue import IncludedItem, IssueContent, issue_content
 from tidings.mail.plaintext import html_to_text, link_line, wrap_text
@@ -115,7 +116,7 @@ class IssueRenderer:
 
         def retarget(path: str, anchor: str) -> str | None:
             if path.startswith("assets/"):
-                return self.config.url(path)
+                return None if path in self.held_back else self.config.url(path)
             linked = by_path.get(path)
             if linked is None or not path.endswith(".md"):
                 return KEEP
@@ -127,9 +128,19 @@ class IssueRenderer:
         self._md.reset()
         return Markup(self._md.convert(markdown_text))  # noqa: S704 - our own Markdown rendering
 
+    @functools.cached_property
+    def held_back(self) -> frozenset[str]:
+        """Assets the site does not publish yet at send time (used only by early-access items)."""
+        if not any(included.public_on for included in self.content.items):
+            return frozenset()
+        from tidings.site.stage import embargoed_assets  # the site's own rule, not a copy of it
+
+        return frozenset(embargoed_assets(public_view(self.community, self.content.at)))
+
     def image_url(self, image: str | None) -> str | None:
-        """Absolute image URL for email; SVG is left out (Gmail and Outlook do not show it)."""
-        if not image or image.lower().endswith(".svg"):
+        """Absolute image URL for email; SVG is left out (Gmail and Outlook do not show it), and
+        so is an image the site holds back until its item is public (it would not load)."""
+        if not image or image.lower().endswith(".svg") or image.lstrip("/") in self.held_back:
             return None
         return image if re.match(r"^https?://", image) else self.config.url(image)
 
