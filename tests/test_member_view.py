@@ -360,6 +360,22 @@ def test_an_early_access_image_the_site_holds_back_is_not_in_the_email(club: Pat
     assert "secret.png" not in html  # the site publishes it on January 14, not before
 
 
+@pytest.mark.parametrize(("color", "warned"), [("#3f51b5", False), ("#00695c", False),
+                                               ("#ffd54f", True), ("#8bc34a", True)])
+def test_check_warns_of_a_brand_color_too_light_for_white_text(
+        make_repo: MakeRepo, color: str, warned: bool) -> None:
+    from tidings.checks import check_all
+
+    root = make_repo(REPO, pyproject=PYPROJECT + f'brand_color = "{color}"\n')
+    _, problems = check_all(root, NOW)
+    found = [str(p) for p in problems if "brand_color" in str(p)]
+    if warned:
+        assert len(found) == 1 and found[0].startswith("pyproject.toml:7: warning: brand_color")
+        assert "4.5:1" in found[0]
+    else:
+        assert found == []
+
+
 def test_add_to_calendar_links_only_to_a_calendar_file_that_is_published(club: Path) -> None:
     call = club / "content/events/call.md"
     call.write_text(call.read_text().replace("url:", "date: 2027-01-01\nurl:"))  # announced later

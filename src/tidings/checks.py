@@ -14,8 +14,9 @@ def check_all(root: Path, now: datetime | None = None) -> tuple[Community | None
     """Content problems, then (when the content loads) newsletter rendering problems."""
     community, problems = check(root)
     if community is not None and community.newsletters:
-        from tidings.mail.checks import check_newsletter  # rendering is costly to import: only if needed
+        from tidings.mail.checks import check_brand_color, check_newsletter  # costly: only if needed
 
+        problems.extend(check_brand_color(community.config))
         moment = now or datetime.now(UTC)
         broken = {p.path for p in problems if p.severity == "error"}
         for letter in community.newsletters:
