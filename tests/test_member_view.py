@@ -163,6 +163,19 @@ def test_render_to_a_subscriber_is_what_send_to_delivers(club: Path, tmp_path: P
     assert without_personal_parts(html_of(rendered)) == without_personal_parts(html_of(sent))
 
 
+def test_render_to_someone_a_send_would_skip_says_so(club: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    engine = open_database(club)
+    with engine.begin() as connection:
+        add(connection, "gone@example.org", state="unsubscribed")
+    engine.dispose()
+    letter = club / "newsletters/december.md"
+    letter.write_text(letter.read_text().replace("survey: pulse", "survey: pulse\naudience: {lang: fi}"))
+    assert cli(["--root", str(club), "newsletter", "render", "december", "--to", "gone@example.org"]) == 0
+    assert "gone@example.org is unsubscribed: a send skips them" in capsys.readouterr().err
+    assert cli(["--root", str(club), "newsletter", "render", "december", "--to", "lin@example.org"]) == 0
+    assert "lin@example.org is not in this issue's audience: a send skips them" in capsys.readouterr().err
+
+
 def test_render_for_an_unknown_address_or_a_sample_member_never_creates_a_database(
         make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TIDINGS_SECRET", SECRET)
@@ -194,6 +207,18 @@ def test_a_preview_is_visibly_marked_in_both_parts(previewed: tuple[Path, str, A
     message = parse(preview.message)
     for body in (text_of(message), html_of(message)):
         assert "Preview copy" in body and "nothing you do there is recorded" in body
+
+
+def test_a_preview_from_a_template_of_its_own_is_marked_too(club: Path) -> None:
+    templates = club / "newsletters/templates"
+    templates.mkdir(parents=True)
+    (templates / "newsletter.mjml.j2").write_text(
+        "<mjml><mj-body><mj-section><mj-column><mj-text>{{ issue.subject }} "
+        "<a href=\"{{ unsubscribe_url }}\">leave</a></mj-text></mj-column></mj-section></mj-body></mjml>\n")
+    (templates / "newsletter.txt.j2").write_text("{{ issue.subject }}\n{{ unsubscribe_url }}\n")
+    message = parse(render_preview(club, "december", NOW, "lin@example.org").message)
+    for body in (text_of(message), html_of(message)):
+        assert "Preview copy" in body
 
 
 def test_a_preview_unsubscribe_link_shows_the_page_and_changes_nothing(

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 import markdown
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from mjml import mjml2html
 
 from tidings.content.excerpt import first_paragraph
@@ -268,8 +268,10 @@ class IssueRenderer:
             problem = Problem(self.newsletter.path, 1, f"MJML could not be compiled: {exc}")
             raise ContentError([problem]) from None
         text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
-        return RenderedIssue(self.newsletter, self.content, self.newsletter.subject,
-                             quiet_preheader(html), text)
+        html = quiet_preheader(html)
+        if preview:
+            html, text = marked(html, text, context["preview"])
+        return RenderedIssue(self.newsletter, self.content, self.newsletter.subject, html, text)
 
 
 # MJML hides the preheader as 1px white text: spam filters score that as hidden text
@@ -282,6 +284,17 @@ PREHEADER = '<div style="display:none;max-height:0px;max-width:0px;overflow:hidd
 def quiet_preheader(html: str) -> str:
     """The compiled HTML with ``mj-preview``'s text hidden without a low-contrast font."""
     return html.replace(MJML_PREHEADER, PREHEADER, 1)
+
+
+def marked(html: str, text: str, note: str) -> tuple[str, str]:
+    """A preview's parts with its note at the top, also when a template of one's own left it out."""
+    if note not in text:
+        text = f"*** {wrap_text(note)} ***\n\n{text}"
+    if str(escape(note)) not in html:  # the templates write it HTML-escaped
+        banner = ('<div style="background:#fff8c5;color:#3b2300;padding:10px 16px;font:600 14px/1.4 '
+                  f'sans-serif">{escape(note)}</div>')
+        html = re.sub(r"(<body\b[^>]*>)", lambda m: m.group(1) + banner, html, count=1)
+    return html, text
 
 
 def validate_mjml(source: str, path: str) -> list[Problem]:

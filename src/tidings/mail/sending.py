@@ -64,6 +64,8 @@ def _send_test_copy(root: Path, slug: str, to: str, transport: Transport) -> int
 
     asyncio.run(one())
     print(f"sent a test copy of '{slug}' to {to} through {transport.description}")
+    if preview.note:
+        print(f"note: {preview.note}", file=sys.stderr)
     return 0
 
 
