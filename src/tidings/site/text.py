@@ -104,7 +104,9 @@ FI = {
     "mail.early_access": "Ennakkotieto · julkinen {date}", "mail.read_more": "Lue lisää",
     "mail.view_online": "Avaa selaimessa", "mail.events": "Tulossa",
     "mail.add_to_calendar": "Lisää kalenteriin", "mail.survey": "Pikakysely",
-    "mail.unsubscribe": "Peru tilaus",
+    "mail.unsubscribe": "Peru tilaus", "mail.join": "Liity mukaan",
+    "mail.preview": "Esikatselu, ei lähetetty jäsenille: linkit avaavat samat sivut kuin jäsenillä, "
+                    "eikä mitään tallenneta.",
 }
 DE = {
     "home.latest": "Neuigkeiten", "home.all_news": "Alle Neuigkeiten", "home.next_events": "Nächste Termine",
@@ -118,7 +120,9 @@ DE = {
     "mail.early_access": "Vorab · öffentlich am {date}", "mail.read_more": "Weiterlesen",
     "mail.view_online": "Im Browser ansehen", "mail.events": "Demnächst",
     "mail.add_to_calendar": "Zum Kalender hinzufügen", "mail.survey": "Kurze Umfrage",
-    "mail.unsubscribe": "Abmelden",
+    "mail.unsubscribe": "Abmelden", "mail.join": "Teilnehmen",
+    "mail.preview": "Vorschau, nicht an Mitglieder verschickt: Die Links öffnen die Seiten, die "
+                    "Mitglieder sehen, und nichts wird gespeichert.",
 }
 BUILTIN = {"en": EN, "fi": FI, "de": DE}
 
