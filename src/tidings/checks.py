@@ -14,8 +14,9 @@ def check_all(root: Path, now: datetime | None = None) -> tuple[Community | None
     """Content problems, then the mail checks of every newsletter that loaded (even one with errors)."""
     community, problems = check(root)
     if community is not None and community.newsletters:
-        from tidings.mail.checks import check_newsletter  # rendering is costly to import: only if needed
+        from tidings.mail.checks import check_brand_color, check_newsletter  # costly: only if needed
 
+        problems.extend(check_brand_color(community.config))
         moment = now or datetime.now(UTC)
         # A missing template is reported already; rendering would only say it again.
         no_template = {p.path for p in problems if p.field == "template" and p.severity == "error"}

@@ -6,16 +6,17 @@ import asyncio
 import os
 import sys
 from datetime import UTC, datetime
+from email.utils import parseaddr
 from pathlib import Path
 
+from tidings.config import load_config
 from tidings.content import load
 from tidings.errors import ConfigError, UsageError
-from tidings.mail.preview import find_newsletter, preview_recipient
-from tidings.mail.send import IssueSender, SendOptions, SendSummary, due_issues, recipient_of
+from tidings.mail.preview import find_newsletter, render_preview
+from tidings.mail.send import IssueSender, SendOptions, SendSummary, due_issues
 from tidings.mail.tokens import Signer, load_secret
 from tidings.mail.transport import SMTP_ENV, MaildirTransport, Transport, outbox_path, transport_from_env
 from tidings.store import DATABASE_ENV, open_database
-from tidings.store.subscribers import get
 
 
 def _report(summary: SendSummary) -> int:
@@ -49,6 +50,25 @@ def sending_transport(root: Path, outbox: bool = False, records: bool = True) ->
     return transport
 
 
+def _send_test_copy(root: Path, slug: str, to: str, transport: Transport) -> int:
+    """One test copy, built as ``newsletter render`` builds it: nothing is recorded anywhere."""
+    preview = render_preview(root, slug, datetime.now(UTC), to)
+    sender = parseaddr(load_config(root).sender)[1]
+
+    async def one() -> None:
+        await transport.open(1)
+        try:
+            await transport.send(0, sender, to, preview.message)
+        finally:
+            await transport.close()
+
+    asyncio.run(one())
+    print(f"sent a test copy of '{slug}' to {to} through {transport.description}")
+    if preview.note:
+        print(f"note: {preview.note}", file=sys.stderr)
+    return 0
+
+
 def run_send(root: Path, slug: str, *, concurrency: int = 4, rate: float | None = None,
              dry_run: bool = False, to: str | None = None, outbox: bool = False,
              transport: Transport | None = None) -> int:
@@ -56,28 +76,12 @@ def run_send(root: Path, slug: str, *, concurrency: int = 4, rate: float | None 
         raise UsageError("--concurrency must be at least 1 and --rate above 0")
     root = root.resolve()
     transport = transport or sending_transport(root, outbox, records=not dry_run and to is None)
+    if to is not None:
+        return _send_test_copy(root, slug, to, transport)
     community = load(root)
     letter = find_newsletter(community, slug)
-    secret, _ = load_secret(root, allow_dev=dry_run or to is not None)
-    signer = Signer(secret)
+    signer = Signer(load_secret(root, allow_dev=dry_run)[0])
     engine = open_database(root)
-    if to is not None:
-        with engine.connect() as connection:
-            known = get(connection, to)
-        recipient = recipient_of(known) if known else preview_recipient(signer, to)
-        sender = IssueSender(engine, community, letter, transport, signer, SendOptions(concurrency=1))
-        data = sender.template_for(recipient).build(recipient, datetime.now(UTC))
-
-        async def one() -> None:
-            await transport.open(1)
-            try:
-                await transport.send(0, sender.envelope_from, to, data)
-            finally:
-                await transport.close()
-
-        asyncio.run(one())
-        print(f"sent a test copy of '{slug}' to {to} through {transport.description}")
-        return 0
     options = SendOptions(concurrency=concurrency, rate=rate, dry_run=dry_run)
     print(f"{'dry run: ' if dry_run else ''}sending '{slug}' through {transport.description}",
           file=sys.stderr)
