@@ -32,12 +32,16 @@ from tidings.content.model import (
 from tidings.content.rules import rule_history
 from tidings.embargo import PublicView
 from tidings.site import feeds, schedule
-from tidings.site.mkdocs_config import dump_config, merge_config, read_user_config
+from tidings.site.mkdocs_config import Tagged, dump_config, merge_config, read_user_config
 from tidings.site.text import Text
 from tidings.urls import page_path, page_url
 
 RECENT_NEWS = 10
 ASSET_DIR = "_tidings"
+# Heading ids keep letters of any script (`## Καλωσόρισμα` -> #καλωσόρισμα): the default slugify
+# drops them and numbers the headings `_1`, `_2`, ids that shift whenever a heading is added.
+TOC = {"permalink": True,
+       "slugify": Tagged("tag:yaml.org,2002:python/name:markdown.extensions.toc.slugify_unicode", "")}
 
 
 def staged_path(entry: Entry) -> str:
@@ -158,7 +162,7 @@ class Stager:
         index = "announcements/index.md"
         out = [self.front(t["news.title"]), f"# {t['news.title']}\n\n"]
         for item in news[:RECENT_NEWS]:
-            out.append(self.news_card(item, index))
+            out.append(self.news_card(item, index, level=2))  # right under the page's h1
         if by_year:
             out.append(f"## {t['news.archive']}\n\n")
             out.append(" · ".join(f"[{year}](archive/{year}.md) ({len(items)})"
@@ -181,10 +185,12 @@ class Stager:
             self.listing(f"announcements/authors/{slug}.md", f"{t['news.written_by']} {author_names[slug]}",
                          items)
 
-    def news_card(self, item: Announcement, page: str) -> str:
+    def news_card(self, item: Announcement, page: str, level: int = 3) -> str:
+        """A title, date, authors, tags and summary; ``level`` keeps the page's headings in order."""
         link = rel(page, staged_path(item))
         summary = f"{item.summary}\n" if item.summary else ""
-        return f"### [{md(item.title)}]({link})\n\n" + self.news_meta(item, page) + summary + "\n"
+        heading = "#" * level
+        return f"{heading} [{md(item.title)}]({link})\n\n" + self.news_meta(item, page) + summary + "\n"
 
     def listing(self, page: str, title: str, items: list[Announcement]) -> None:
         lines = [self.front(title), f"# {md(title)}\n\n"]
@@ -552,7 +558,7 @@ class Stager:
                                       "/newsletters/*"]),
             # Few, cheap extensions: MkDocs builds a Markdown instance per page, so each one
             # costs on every announcement. A community's mkdocs.yml can add more.
-            "markdown_extensions": ["attr_list", "admonition", "tables", {"toc": {"permalink": True}}],
+            "markdown_extensions": ["attr_list", "admonition", "tables", {"toc": TOC}],
             "extra_css": [f"{ASSET_DIR}/tidings.css"],
             "extra_javascript": [f"{ASSET_DIR}/tidings.js"],
         }
