@@ -186,3 +186,35 @@ def test_no_generated_page_skips_a_heading_level(which: str, request: pytest.Fix
         if levels and levels[0] != 1:
             skipped.append(f"{page.relative_to(site)}: starts at h{levels[0]}")
     assert not skipped, "headings skip a level:\n" + "\n".join(skipped)
+
+
+def test_a_greek_rule_takes_the_id_check_suggests_and_keeps_it_as_its_anchor(make_repo: MakeRepo) -> None:
+    from tidings.content import check
+
+    rules = "---\ntitle: Κανόνες\n---\n## Να είστε ευγενικοί{id}\n\nΚείμενο.\n"
+    root = make_repo({})
+    (root / "guidelines").mkdir()
+    (root / "guidelines/kanones.md").write_text(rules.format(id=""), encoding="utf-8")
+    _, found = check(root)
+    suggested = re.search(r"write '## Να είστε ευγενικοί (\{#[^}]+\})'", str(found))
+    assert suggested, found
+    (root / "guidelines/kanones.md").write_text(rules.format(id=" " + suggested.group(1)), encoding="utf-8")
+    _, found = check(root)
+    assert not found, f"check refuses the id it suggested: {found}"
+    site = build_site(root, AS_OF, root / "site").site_dir
+    ids = heading_ids(site / "guidelines" / "kanones" / "index.html")
+    assert ids["Να είστε ευγενικοί"] == "να-είστε-ευγενικοί"
+
+
+@pytest.mark.parametrize("anchor", ["να-είστε", "%CE%BD%CE%B1-%CE%B5%CE%AF%CF%83%CF%84%CE%B5"])
+def test_a_rule_link_is_encoded_once_whether_written_raw_or_already_encoded(
+    anchor: str, make_repo: MakeRepo
+) -> None:
+    from tidings.content import load
+    from tidings.urls import page_url
+
+    root = make_repo({"guidelines/κανόνες.md": "---\ntitle: Κανόνες\n---\n## Να είστε {#να-είστε}\n"})
+    community = load(root)
+    assert page_url(community.config, community.guidelines[0], anchor) == (
+        "https://club.example.org/guidelines/%CE%BA%CE%B1%CE%BD%CF%8C%CE%BD%CE%B5%CF%82/"
+        "#%CE%BD%CE%B1-%CE%B5%CE%AF%CF%83%CF%84%CE%B5")

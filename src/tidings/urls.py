@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from tidings.config import Config
 from tidings.content.model import (
@@ -34,7 +34,9 @@ def page_url(config: Config, entry: Entry, anchor: str = "") -> str:
     """
     path = page_path(entry).removesuffix(".md")
     path = path.removesuffix("index")
-    return config.url(quote(f"{path}/" if path else "")) + (f"#{quote(anchor)}" if anchor else "")
+    # An anchor may arrive as written ("#να-είστε") or already encoded: encode it exactly once.
+    fragment = f"#{quote(unquote(anchor))}" if anchor else ""
+    return config.url(quote(f"{path}/" if path else "")) + fragment
 
 
 def calendar_url(config: Config, event: Event) -> str:
