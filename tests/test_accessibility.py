@@ -20,7 +20,6 @@ import pytest
 
 from tests.browser_support import (  # noqa: F401 - fixtures
     REPO_ROOT,
-    LocalSite,
     all_viewports,
     context_fixture,
     page_fixture,
@@ -38,8 +37,10 @@ PAGES = {
     "events": "/events/",
     "guideline": "/guidelines/code-of-conduct/",
     "survey": "/surveys/offline-maps-2026/",
+    "subscribe": "/subscribe/",  # tidings' own sign-up form
 }
-GUIDELINE = PAGES["guideline"]
+# Both guideline pages: the forum rules also hold a sub-heading (h3) inside a rule.
+GUIDELINES = [PAGES["guideline"], "/guidelines/forum-rules/"]
 
 FAILING_IMPACTS = {"serious", "critical"}
 # Rated "moderate" by axe, but named in the issue: a skipped level breaks screen-reader navigation.
@@ -136,8 +137,9 @@ SHARED_LINES = """heading => {
 
 
 @pytest.mark.parametrize("viewport", ["phone"])
-def test_copy_link_button_stays_on_its_heading_line_at_375_px(page: Any, site: LocalSite) -> None:
-    page.goto(GUIDELINE, wait_until="load")
+@pytest.mark.parametrize("guideline", GUIDELINES)
+def test_copy_link_button_stays_on_its_heading_line_at_375_px(page: Any, guideline: str) -> None:
+    page.goto(guideline, wait_until="load")
     headings = page.locator(".md-content h2[id]")
     assert headings.count() >= 3, "the guideline page has too few rules to check"
     page.locator(".md-content h2[id] .tidings-copy").first.wait_for()
@@ -147,4 +149,5 @@ def test_copy_link_button_stays_on_its_heading_line_at_375_px(page: Any, site: L
         box = heading.evaluate(SHARED_LINES)
         if not box["shared"] or box["right"] > box["width"] + 1:
             alone.append(f"#{heading.get_attribute('id')}: {box}")
-    assert not alone, "the Copy link button is on a line of its own (or off screen):\n" + "\n".join(alone)
+    lines = "\n".join(alone)
+    assert not alone, f"{guideline}: a Copy link button is on a line of its own (or off screen):\n{lines}"
