@@ -11,10 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from dateutil.rrule import rrulestr
-
 from tidings.config import Config
-from tidings.content import model, schema
+from tidings.content import model, recurrence, schema
 from tidings.content.feedback import FeedbackRow, load_feedback_file
 from tidings.content.rules import markdown_lines, parse_rules, rule_headings, rule_history
 from tidings.content.source import SourceFile, parse_source
@@ -92,6 +90,8 @@ def _build_event(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> mod
         except ValueError as exc:
             ctx.report(("end",), f"'end': {exc}")
             return None
+        if recurrence.is_date_only(v["end"]):
+            end = recurrence.day_after(end.date(), tz)  # a date alone: through the end of that day
     elif "duration" in v:
         end = start + v["duration"]
     else:
@@ -101,21 +101,22 @@ def _build_event(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> mod
     if end <= start:
         ctx.report(("end",), f"'end' ({end.isoformat()}) must be after 'start' ({start.isoformat()})")
         return None
-    if "repeat" in v:
-        try:
-            rrulestr(v["repeat"], dtstart=start)
-        except ValueError as exc:
-            ctx.report(("repeat",), f"'repeat': {exc} (e.g. UNTIL=20271231T235959Z)")
-            return None
     # A date without a time, lasting whole days, is an all-day event (a sprint, a conference day).
-    all_day = (len(str(v["start"]).strip()) == 10 and (end - start) % timedelta(days=1) == timedelta(0)
-               and ("end" not in v or len(str(v["end"]).strip()) == 10))
+    all_day = (recurrence.is_date_only(v["start"]) and (end - start) % timedelta(days=1) == timedelta(0)
+               and ("end" not in v or recurrence.is_date_only(v["end"])))
+    repeat = v.get("repeat")
+    if repeat is not None:
+        try:
+            repeat = recurrence.read_repeat(repeat, start, tz, all_day)
+        except ValueError as exc:
+            ctx.report(("repeat",), f"'repeat': {exc}")
+            return None
     return model.Event(
         path=src.path, slug=slugify(Path(src.path).stem), title=v["title"], body=src.body,
         body_line=src.body_line, lang=v.get("lang"), start=start, end=end, timezone=tz,
         all_day=all_day,
         location=v.get("location"), url=v.get("url"), hosts=v.get("hosts", ()),
-        kind=v.get("kind"), repeat=v.get("repeat"), announced=v.get("date"),
+        kind=v.get("kind"), repeat=repeat, announced=v.get("date"),
     )
 
 

@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
-
-from tidings.content import model
+from tidings.content import model, recurrence
 from tidings.content.source import SourceFile
 from tidings.dates import parse_duration, parse_when
 from tidings.errors import Problem
@@ -164,13 +162,15 @@ def one_of(*choices: str) -> Validator:
 
 def rrule(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"expected an RRULE such as FREQ=MONTHLY;BYDAY=1TH, got {_describe(value)}")
-    rule = value.strip().removeprefix("RRULE:")
-    try:
-        rrulestr(rule, dtstart=datetime(2000, 1, 1))
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"not a valid RRULE ({exc}); expected e.g. FREQ=MONTHLY;BYDAY=1TH") from None
-    return rule
+        raise ValueError(f"expected an RRULE such as {recurrence.EXAMPLE}, got {_describe(value)}")
+    # Only the form here: UNTIL is read against the event's own start and timezone when it is built.
+    return recurrence.check_syntax(value)
+
+
+def until_when(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> datetime:
+    """An end such as ``closes``: a date alone means through the end of that day."""
+    moment = parse_when(value, ctx.tz)
+    return recurrence.day_after(moment.date(), ctx.tz) if recurrence.is_date_only(value) else moment
 
 
 def _mapping(value: Any, ctx: Context, keys: tuple[str | int, ...],
@@ -268,7 +268,7 @@ EVENT: Spec = {
 }
 SURVEY: Spec = {
     "id": (slug_id, True), "title": (text, True), "questions": (questions, True),
-    "opens": (when, False), "closes": (when, False), "allow_comment": (boolean, False),
+    "opens": (when, False), "closes": (until_when, False), "allow_comment": (boolean, False),
     "publish_comments": (boolean, False), "lang": (lang, False),
 }
 PAGE: Spec = {
