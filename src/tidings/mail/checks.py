@@ -16,7 +16,9 @@ GMAIL_CLIP = 100 * 1024  # Gmail clips messages above ~102 KB of HTML
 IMG_TAG_RE = re.compile(r"<img\b[^>]*\bsrc=[\"']([^\"']+)[\"']", re.IGNORECASE)
 
 
-def check_newsletter(community: Community, letter: Newsletter, now: datetime) -> list[Problem]:
+def check_newsletter(community: Community, letter: Newsletter, now: datetime, *,
+                     render: bool = True) -> list[Problem]:
+    """Problems only a rendered issue shows; ``render=False`` when its template is known missing."""
     problems: list[Problem] = []
     subject_line = letter.line_of("subject")
     if len(letter.subject) > SUBJECT_MAX:
@@ -44,6 +46,8 @@ def check_newsletter(community: Community, letter: Newsletter, now: datetime) ->
             if not re.match(r"^https?://", src):
                 problems.append(Problem(letter.path, letter.body_line + index,
                                         f"image '{src}' needs an absolute https:// URL"))
+    if not render:
+        return problems
     try:
         rendered = IssueRenderer(community, letter, now).render()
     except ContentError as exc:
