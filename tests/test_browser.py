@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import urllib.parse
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from tests.browser_support import (  # noqa: F401 - fixtures
     AS_OF,
     REPO_ROOT,
     UTC_OFFSET,
+    VIEWPORTS,
     LocalSite,
     all_viewports,
     as_datetime,
@@ -27,9 +29,11 @@ from tests.browser_support import (  # noqa: F401 - fixtures
     front_matter,
     has_no_horizontal_scroll,
     page_fixture,
+    serve,
     site_fixture,
     wider_than_viewport,
 )
+from tests.conftest import MakeRepo
 
 pytestmark = pytest.mark.browser
 
@@ -215,3 +219,26 @@ def test_embargoed_announcement_is_not_found_by_search(
 
     status, _ = site.get(f"/announcements/{slug}/")
     assert status == 404, f"/announcements/{slug}/ answered {status} before its date"
+
+
+@pytest.mark.parametrize("viewport", ["desktop"])
+def test_copy_link_of_a_greek_rule_is_percent_encoded_like_the_feeds(
+    browser: Any, make_repo: MakeRepo, viewport: str
+) -> None:
+    from tidings.site.engine import build_site
+
+    rules = "---\ntitle: Κανόνες\n---\n## Να είστε ευγενικοί {#ευγένεια}\n"
+    root = make_repo({"guidelines/κανόνες.md": rules})
+    built = build_site(root, AS_OF, root / "site").site_dir
+    encoded = "/guidelines/" + urllib.parse.quote("κανόνες") + "/#" + urllib.parse.quote("ευγένεια")
+    with serve(built) as local:
+        ctx = browser.new_context(base_url=local.base_url, **VIEWPORTS[viewport])
+        try:
+            ctx.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+                local.base_url + "/") else route.abort())
+            tab = ctx.new_page()
+            tab.goto(encoded.split("#")[0], wait_until="load")
+            button = tab.locator("#ευγένεια button.tidings-copy")
+            expect(button).to_have_attribute("data-url", local.base_url + encoded)
+        finally:
+            ctx.close()

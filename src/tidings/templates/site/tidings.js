@@ -11,7 +11,8 @@
       button.type = "button";
       button.className = "tidings-copy";
       button.textContent = label;
-      var url = location.origin + location.pathname + "#" + heading.id;
+      // Percent-encoded like the sitemap and feeds: a Greek or Chinese rule id survives any chat app.
+      var url = location.origin + location.pathname + "#" + encodeURIComponent(heading.id);
       button.setAttribute("data-url", url);
       button.setAttribute("aria-label", label + ": " + heading.textContent.replace("¶", "").trim());
       // The title in a box of its own, so the heading can lay title and button out as one row.
