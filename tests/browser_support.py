@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -152,3 +153,50 @@ def wider_than_viewport(page: Any) -> list[str]:
         }"""
     )
 
+
+
+# --- fixtures shared by the browser test modules (each imports them: site, context, page) ---------
+
+all_viewports = pytest.mark.parametrize("viewport", list(VIEWPORTS))
+
+
+@pytest.fixture(scope="session", name="site")
+def site_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSite]:
+    """The example community's site, built once at AS_OF and served on 127.0.0.1."""
+    from tidings.site.engine import build_site
+
+    result = build_site(REPO_ROOT, AS_OF, tmp_path_factory.mktemp("browser") / "site")
+    with serve(result.site_dir) as local:
+        yield local
+
+
+@pytest.fixture(name="context")
+def context_fixture(browser: Any, site: LocalSite, viewport: str) -> Iterator[Any]:
+    """A fresh context at the test's viewport that can only reach the local site."""
+    ctx = browser.new_context(base_url=site.base_url, **VIEWPORTS[viewport])
+    ctx.set_default_timeout(10_000)
+
+    def local_only(route: Any) -> None:
+        if route.request.url.startswith(site.base_url + "/"):
+            route.continue_()
+        else:
+            route.abort()
+
+    ctx.route("**/*", local_only)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture(name="page")
+def page_fixture(context: Any, request: pytest.FixtureRequest, viewport: str) -> Iterator[Any]:
+    """A page in that context; a screenshot of what it shows is saved when the test ends."""
+    import playwright.sync_api as playwright_api
+
+    tab = context.new_page()
+    yield tab
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # A page that crashed has nothing to show; the test itself reports the real problem.
+    with contextlib.suppress(playwright_api.Error):
+        tab.screenshot(path=str(ARTIFACTS / f"{request.node.originalname}-{viewport}.png"))

@@ -11,24 +11,29 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator
+import urllib.parse
 from typing import Any
 
 import pytest
 
-from tests.browser_support import (
+from tests.browser_support import (  # noqa: F401 - fixtures
     ARTIFACTS,
     AS_OF,
     REPO_ROOT,
     UTC_OFFSET,
     VIEWPORTS,
     LocalSite,
+    all_viewports,
     as_datetime,
+    context_fixture,
     front_matter,
     has_no_horizontal_scroll,
+    page_fixture,
     serve,
+    site_fixture,
     wider_than_viewport,
 )
+from tests.conftest import MakeRepo
 
 pytestmark = pytest.mark.browser
 
@@ -50,52 +55,6 @@ EMBARGOED_QUERY = "4.0"  # the distinctive part of its title, "Tern 4.0 is here"
 # What Material's search shows once it has answered a query (as opposed to "Initializing search"
 # or "Type to start searching").
 SEARCH_ANSWERED = re.compile(r"No matching documents|\d+ matching documents?")
-
-all_viewports = pytest.mark.parametrize("viewport", list(VIEWPORTS))
-
-
-# --- fixtures ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSite]:
-    """The example community's site, built once at AS_OF and served on 127.0.0.1."""
-    from tidings.site.engine import build_site
-
-    result = build_site(REPO_ROOT, AS_OF, tmp_path_factory.mktemp("browser") / "site")
-    with serve(result.site_dir) as local:
-        yield local
-
-
-@pytest.fixture
-def context(browser: Any, site: LocalSite, viewport: str) -> Iterator[Any]:
-    """A fresh context at the test's viewport that can only reach the local site."""
-    ctx = browser.new_context(base_url=site.base_url, **VIEWPORTS[viewport])
-    ctx.set_default_timeout(10_000)
-
-    def local_only(route: Any) -> None:
-        if route.request.url.startswith(site.base_url + "/"):
-            route.continue_()
-        else:
-            route.abort()
-
-    ctx.route("**/*", local_only)
-    try:
-        yield ctx
-    finally:
-        ctx.close()
-
-
-@pytest.fixture
-def page(context: Any, request: pytest.FixtureRequest, viewport: str) -> Iterator[Any]:
-    """A page in that context; a screenshot of what it shows is saved when the test ends."""
-    tab = context.new_page()
-    yield tab
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    # A page that crashed has nothing to show; the test itself reports the real problem.
-    with contextlib.suppress(playwright_api.Error):
-        tab.screenshot(path=str(ARTIFACTS / f"{request.node.originalname}-{viewport}.png"))
-
 
 def full_page_screenshot(page: Any, request: pytest.FixtureRequest, viewport: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -260,3 +219,26 @@ def test_embargoed_announcement_is_not_found_by_search(
 
     status, _ = site.get(f"/announcements/{slug}/")
     assert status == 404, f"/announcements/{slug}/ answered {status} before its date"
+
+
+@pytest.mark.parametrize("viewport", ["desktop"])
+def test_copy_link_of_a_greek_rule_is_percent_encoded_like_the_feeds(
+    browser: Any, make_repo: MakeRepo, viewport: str
+) -> None:
+    from tidings.site.engine import build_site
+
+    rules = "---\ntitle: Κανόνες\n---\n## Να είστε ευγενικοί {#ευγένεια}\n"
+    root = make_repo({"guidelines/κανόνες.md": rules})
+    built = build_site(root, AS_OF, root / "site").site_dir
+    encoded = "/guidelines/" + urllib.parse.quote("κανόνες") + "/#" + urllib.parse.quote("ευγένεια")
+    with serve(built) as local:
+        ctx = browser.new_context(base_url=local.base_url, **VIEWPORTS[viewport])
+        try:
+            ctx.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+                local.base_url + "/") else route.abort())
+            tab = ctx.new_page()
+            tab.goto(encoded.split("#")[0], wait_until="load")
+            button = tab.locator("#ευγένεια button.tidings-copy")
+            expect(button).to_have_attribute("data-url", local.base_url + encoded)
+        finally:
+            ctx.close()

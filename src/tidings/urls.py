@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote, unquote
+
 from tidings.config import Config
 from tidings.content.model import (
     Announcement,
@@ -26,12 +28,17 @@ def page_path(entry: Entry) -> str:
 
 
 def page_url(config: Config, entry: Entry, anchor: str = "") -> str:
-    """Absolute URL of the item's page on the published site (directory URLs)."""
+    """Absolute URL of the item's page on the published site (directory URLs), percent-encoded.
+
+    Encoded the way MkDocs writes the sitemap, so feeds, calendars and emails name one URL.
+    """
     path = page_path(entry).removesuffix(".md")
     path = path.removesuffix("index")
-    return config.url(f"{path}/" if path else "") + (f"#{anchor}" if anchor else "")
+    # An anchor may arrive as written ("#να-είστε") or already encoded: encode it exactly once.
+    fragment = f"#{quote(unquote(anchor))}" if anchor else ""
+    return config.url(quote(f"{path}/" if path else "")) + fragment
 
 
 def calendar_url(config: Config, event: Event) -> str:
     """The event's own ``.ics`` file on the site."""
-    return config.url(f"events/{event.slug}.ics")
+    return config.url(quote(f"events/{event.slug}.ics"))

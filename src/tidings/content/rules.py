@@ -44,7 +44,8 @@ def rule_headings(body: str) -> list[RuleHeading]:
         if not match or line.startswith("###"):
             continue
         attrs = match.group("attrs") or ""
-        id_match = re.search(r"#([A-Za-z0-9_][\w-]*)", attrs)
+        # Letters of any script, like the slugs check suggests (`{#να-είστε-ευγενικοί}`).
+        id_match = re.search(r"#(\w[\w-]*)", attrs)
         found.append(RuleHeading(match.group("title"), id_match.group(1) if id_match else None, index))
     return found
 

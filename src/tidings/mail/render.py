@@ -133,7 +133,7 @@ class IssueRenderer:
         """Assets the site does not publish yet at send time (used only by early-access items)."""
         if not any(included.public_on for included in self.content.items):
             return frozenset()
-        from tidings.site.stage import embargoed_assets  # the site's own rule, not a copy of it
+        from tidings.site.tree import embargoed_assets  # the site's own rule, not a copy of it
 
         return frozenset(embargoed_assets(public_view(self.community, self.content.at)))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,13 @@ def merge_config(user: dict[str, Any], generated: dict[str, Any], root: Path) ->
     for key in ("extra_css", "extra_javascript"):
         merged[key] = [*(merged.get(key) or []), *generated[key]]
     return merged
+
+
+def theme_language(language: str) -> str:
+    """The closest language Material has a translation for (``pt-BR``, else ``pt``, else ``en``)."""
+    languages = resources.files("material") / "templates" / "partials" / "languages"
+    tag = language.replace("_", "-")
+    for candidate in (tag, tag.split("-")[0].lower()):
+        if (languages / f"{candidate}.html").is_file():
+            return candidate
+    return "en"

@@ -7,93 +7,35 @@ engine can be swapped.
 
 from __future__ import annotations
 
-import functools
 import html
-import os
-import re
-import shutil
-from collections import defaultdict
-from collections.abc import Iterable
 from datetime import datetime, timedelta, tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from tidings.content.links import KEEP, rewrite_links
-from tidings.content.loader import body_links, resolve_link, slugify
-from tidings.content.model import (
-    Announcement,
-    Entry,
-    Newsletter,
-    Page,
-    Story,
-    Survey,
-)
-from tidings.content.rules import rule_history
+from tidings.content.model import Announcement, Page, Story, Survey
 from tidings.embargo import PublicView
 from tidings.site import feeds, schedule
-from tidings.site.mkdocs_config import dump_config, merge_config, read_user_config
-from tidings.site.text import Text
-from tidings.urls import page_path, page_url
+from tidings.site.guideline_pages import GuidelinePages
+from tidings.site.mkdocs_config import Tagged, dump_config, merge_config, read_user_config, theme_language
+from tidings.site.news_pages import NewsPages
+from tidings.site.pages_base import md, rel, staged_path, yaml_str
+from tidings.site.tree import embargoed_assets, sync_tree, write_if_changed
+from tidings.urls import page_url
 
-RECENT_NEWS = 10
+# write_if_changed and sync_tree moved to tidings.site.tree; the CLI still imports them from here.
+__all__ = ["ASSET_DIR", "Stager", "rel", "stage", "staged_path", "sync_tree", "theme_language",
+           "write_if_changed"]
+
 ASSET_DIR = "_tidings"
+# Heading ids keep letters of any script (`## Καλωσόρισμα` -> #καλωσόρισμα): the default slugify
+# drops them and numbers the headings `_1`, `_2`, ids that shift whenever a heading is added.
+TOC = {"permalink": True,
+       "slugify": Tagged("tag:yaml.org,2002:python/name:markdown.extensions.toc.slugify_unicode", "")}
 
 
-def staged_path(entry: Entry) -> str:
-    """Where an item's page lives in the docs tree."""
-    return page_path(entry)
-
-
-def md(text: str) -> str:
-    """Escape text for use inside Markdown (titles, names)."""
-    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
-
-
-@functools.lru_cache(maxsize=65536)
-def rel(from_page: str, to_path: str) -> str:
-    """Relative link from one docs page to another docs path (both clean, docs-relative)."""
-    here = from_page.split("/")[:-1]
-    there = to_path.split("/")
-    common = 0
-    while common < len(here) and common < len(there) - 1 and here[common] == there[common]:
-        common += 1
-    return "/".join([".."] * (len(here) - common) + there[common:])
-
-
-class Stager:
+class Stager(NewsPages, GuidelinePages):
     """Builds the dict of files (docs-relative path -> content) for one as-of view."""
-
-    def __init__(self, view: PublicView) -> None:
-        self.view = view
-        self.config = view.community.config
-        self.text = Text(self.config.language, self.config.labels)
-        self.public = {e.path: e for e in self._public_entries()}
-        self.files: dict[str, str | bytes] = {}
-
-    def _public_entries(self) -> Iterable[Entry]:
-        v = self.view
-        return (*v.announcements, *v.stories, *v.events, *v.surveys, *v.pages, *v.guidelines)
-
-    # -- bodies ---------------------------------------------------------------------------
-    def body(self, entry: Entry, page: str) -> str:
-        """The item's Markdown with links re-pointed into the docs tree; embargoed ones unlinked."""
-
-        def retarget(path: str, anchor: str) -> str | None:
-            suffix = f"#{anchor}" if anchor else ""
-            if path.endswith(".md"):
-                linked = self.public.get(path)
-                # Not public at T (embargoed, draft): keep the words, drop the link.
-                return None if linked is None else rel(page, staged_path(linked)) + suffix
-            return rel(page, path) + suffix if path.startswith("assets/") else KEEP
-
-        return rewrite_links(entry, retarget)
-
-    def image(self, source: str | None, page: str, alt: str) -> str:
-        if not source:
-            return ""
-        src = source if re.match(r"^https?://", source) else rel(page, source)
-        return f'![{md(alt)}]({src}){{ .tidings-image loading=lazy }}\n\n'
 
     # -- pages ----------------------------------------------------------------------------
     def build(self) -> dict[str, str | bytes]:
@@ -110,94 +52,11 @@ class Stager:
         self.static_files()
         return self.files
 
-    def front(self, title: str, description: str | None = None, **extra: Any) -> str:
-        lines = ["---", f"title: {_yaml_str(title)}"]
-        if description:
-            lines.append(f"description: {_yaml_str(description)}")
-        for key, value in extra.items():
-            lines.append(f"{key}: {value}")
-        return "\n".join(lines) + "\n---\n\n"
-
-    def news_meta(self, item: Announcement, page: str) -> str:
-        t = self.text
-        day = t.day(item.date.astimezone(self.config.timezone))
-        parts = [f'<time datetime="{item.date.isoformat()}">{day}</time>']
-        if item.authors:
-            names = ", ".join(
-                f"[{md(a)}]({rel(page, f'announcements/authors/{slugify(a)}.md')})" for a in item.authors
-            )
-            parts.append(f"{t['news.by']} {names}")
-        tags = " ".join(f"[#{md(tag)}]({rel(page, f'announcements/tags/{slugify(tag)}.md')})"
-                        for tag in item.tags)
-        meta = " · ".join(parts)
-        return f'<span class="tidings-meta">{meta}</span>\n' + (f"{tags}\n" if tags else "") + "\n"
-
-    def announcement_pages(self) -> None:
-        t = self.text
-        news = self.view.announcements
-        by_year: dict[int, list[Announcement]] = defaultdict(list)
-        by_tag: dict[str, list[Announcement]] = defaultdict(list)
-        by_author: dict[str, list[Announcement]] = defaultdict(list)
-        tag_names: dict[str, str] = {}
-        author_names: dict[str, str] = {}
-        for item in news:
-            page = staged_path(item)
-            local = item.date.astimezone(self.config.timezone)
-            by_year[local.year].append(item)
-            for tag in item.tags:
-                by_tag[slugify(tag)].append(item)
-                tag_names.setdefault(slugify(tag), tag)
-            for author in item.authors:
-                by_author[slugify(author)].append(item)
-                author_names.setdefault(slugify(author), author)
-            self.files[page] = (
-                self.front(item.title, item.summary)
-                + f"# {md(item.title)}\n\n" + self.news_meta(item, page)
-                + self.image(item.image, page, item.title) + self.body(item, page)
-            )
-        index = "announcements/index.md"
-        out = [self.front(t["news.title"]), f"# {t['news.title']}\n\n"]
-        for item in news[:RECENT_NEWS]:
-            out.append(self.news_card(item, index))
-        if by_year:
-            out.append(f"## {t['news.archive']}\n\n")
-            out.append(" · ".join(f"[{year}](archive/{year}.md) ({len(items)})"
-                                  for year, items in sorted(by_year.items(), reverse=True)) + "\n\n")
-        if by_tag:
-            out.append(f"## {t['news.tags']}\n\n")
-            out.append(" · ".join(f"[#{md(tag_names[s])}](tags/{s}.md) ({len(by_tag[s])})"
-                                  for s in sorted(by_tag)) + "\n\n")
-        if by_author:
-            out.append(f"## {t['news.authors']}\n\n")
-            out.append(" · ".join(f"[{md(author_names[s])}](authors/{s}.md) ({len(by_author[s])})"
-                                  for s in sorted(by_author)) + "\n\n")
-        out.append(f"{t['news.feeds']}: [RSS](../feed.xml) · [Atom](../atom.xml)\n")
-        self.files[index] = "".join(out)
-        for year, items in by_year.items():
-            self.listing(f"announcements/archive/{year}.md", f"{t['news.from']} {year}", items)
-        for slug, items in by_tag.items():
-            self.listing(f"announcements/tags/{slug}.md", f"{t['news.tagged']} #{tag_names[slug]}", items)
-        for slug, items in by_author.items():
-            self.listing(f"announcements/authors/{slug}.md", f"{t['news.written_by']} {author_names[slug]}",
-                         items)
-
-    def news_card(self, item: Announcement, page: str) -> str:
-        link = rel(page, staged_path(item))
-        summary = f"{item.summary}\n" if item.summary else ""
-        return f"### [{md(item.title)}]({link})\n\n" + self.news_meta(item, page) + summary + "\n"
-
-    def listing(self, page: str, title: str, items: list[Announcement]) -> None:
-        lines = [self.front(title), f"# {md(title)}\n\n"]
-        for item in items:
-            day = self.text.short_day(item.date.astimezone(self.config.timezone))
-            lines.append(f"- {day} · [{md(item.title)}]({rel(page, staged_path(item))})\n")
-        self.files[page] = "".join(lines)
-
     def story_pages(self) -> None:
         if not self.view.stories:
             return
         t = self.text
-        index = ["---", f"title: {_yaml_str(t['stories.title'])}", "---", "", f"# {t['stories.title']}", ""]
+        index = ["---", f"title: {yaml_str(t['stories.title'])}", "---", "", f"# {t['stories.title']}", ""]
         for story in self.view.stories:
             page = staged_path(story)
             self.files[page] = (
@@ -283,7 +142,6 @@ class Stager:
         where = f" · {md(event.location)}" if event.location else ""
         return (f"- **{self.when(occurrence.start, occurrence.end, event.all_day)}** · "
                 f"[{md(event.title)}]({rel(page, staged_path(event))}){kind}{where}\n")
-
     def survey_pages(self) -> None:
         if not self.view.surveys:
             return
@@ -346,34 +204,6 @@ class Stager:
                 out.extend(f'<blockquote class="tidings-comment"><p>{html.escape(c)}</p></blockquote>\n\n'
                            for c in comments)
         return "".join(out)
-
-    def guideline_pages(self) -> None:
-        if not self.view.guidelines:
-            return
-        t = self.text
-        index = [self.front(t["guidelines.title"]), f"# {t['guidelines.title']}\n\n"]
-        for guideline in self.view.guidelines:
-            page = staged_path(guideline)
-            updated = ""
-            if guideline.updated:
-                day = t.day(guideline.updated.astimezone(self.config.timezone))
-                updated = f"*{t['guidelines.updated']}: {day}*\n\n"
-            self.files[page] = (
-                self.front(guideline.title) + f"# {md(guideline.title)}\n\n" + updated
-                + '<div class="tidings-guideline" data-copy-label="' + html.escape(t["guidelines.copy"])
-                + '" data-copied-label="' + html.escape(t["guidelines.copied"]) + '"></div>\n\n'
-                + self.body(guideline, page)
-            )
-            index.append(f"## [{md(guideline.title)}]({rel('guidelines/index.md', page)})\n\n")
-            index.extend(
-                f"- [{md(rule.title)}]({rel('guidelines/index.md', page)}#{rule.id})\n"
-                for rule in guideline.rules
-            )
-            index.append("\n")
-        index.append(f"[{t['guidelines.changelog']}](changelog.md)\n")
-        self.files["guidelines/index.md"] = "".join(index)
-        self.files["guidelines/changelog.md"] = self.changelog()
-
     def newsletter_pages(self) -> None:
         """Past issues, without personal links, once every item they told early is public."""
         if not self.view.newsletters:
@@ -408,40 +238,6 @@ class Stager:
                          f"[{md(letter.subject)}]({rel('newsletters/index.md', page)})\n")
         self.files["newsletters/index.md"] = "".join(index)
 
-    def changelog(self) -> str:
-        """Rule changes from git history: added, changed (title or text) and retired rules."""
-        t = self.text
-        root = self.config.root
-        out = [self.front(t["guidelines.changelog"]), f"# {t['guidelines.changelog']}\n\n"]
-        rows: list[tuple[str, str, str, str]] = []
-        for guideline in self.view.guidelines:
-            page = rel("guidelines/changelog.md", staged_path(guideline))
-            previous: dict[str, tuple[str, str]] = {}
-            for version in rule_history(root, guideline.path):
-                day = version.date.astimezone(self.config.timezone)
-                stamp = day.isoformat()
-                for rule_id, (title, body) in version.rules.items():
-                    if rule_id not in previous:
-                        rows.append((stamp, t.short_day(day), t["guidelines.added"],
-                                     f"[{md(title)}]({page}#{rule_id})"))
-                    elif previous[rule_id] != (title, body):
-                        rows.append((stamp, t.short_day(day), t["guidelines.changed"],
-                                     f"[{md(title)}]({page}#{rule_id})"))
-                for rule_id in previous.keys() - version.rules.keys():
-                    rows.append((stamp, t.short_day(day), t["guidelines.retired"],
-                                 f"{md(previous[rule_id][0])} (`{rule_id}`)"))
-                previous = version.rules
-            if not previous and guideline.updated:
-                # No git history (a download, a fresh repo): say when the editors last updated it.
-                day = guideline.updated.astimezone(self.config.timezone)
-                rows.append((day.isoformat(), t.short_day(day), t["guidelines.updated"].lower(),
-                             f"[{md(guideline.title)}]({page})"))
-        if not rows:
-            out.append(f"{t['guidelines.no_changes']}\n")
-        for _, label, what, rule in sorted(rows, key=lambda r: r[0], reverse=True):
-            out.append(f"- **{label}** · {what}: {rule}\n")
-        return "".join(out)
-
     def page(self, page: Page) -> None:
         path = staged_path(page)
         extra = {"hide": "[" + ", ".join(page.hide) + "]"} if page.hide else {}
@@ -473,7 +269,7 @@ class Stager:
         t = self.text
         c = self.config
         # No title key: Material then titles the home page with the site name alone.
-        out = ["---\n", f"description: {_yaml_str(c.description)}\n" if c.description else "",
+        out = ["---\n", f"description: {yaml_str(c.description)}\n" if c.description else "",
                "hide: [navigation]\n---\n\n", f"# {md(c.name)}\n\n"]
         if c.description:
             out.append(f"{md(c.description)}\n{{ .tidings-lead }}\n\n")
@@ -554,27 +350,13 @@ class Stager:
                                       "/newsletters/*"]),
             # Few, cheap extensions: MkDocs builds a Markdown instance per page, so each one
             # costs on every announcement. A community's mkdocs.yml can add more.
-            "markdown_extensions": ["attr_list", "admonition", "tables", {"toc": {"permalink": True}}],
+            "markdown_extensions": ["attr_list", "admonition", "tables", {"toc": TOC}],
             "extra_css": [f"{ASSET_DIR}/tidings.css"],
             "extra_javascript": [f"{ASSET_DIR}/tidings.js"],
         }
         merged = merge_config(user, generated, c.root)
         merged.setdefault("extra", {})
         return merged
-
-
-def theme_language(language: str) -> str:
-    """The closest language Material has a translation for (``pt-BR``, else ``pt``, else ``en``)."""
-    languages = resources.files("material") / "templates" / "partials" / "languages"
-    tag = language.replace("_", "-")
-    for candidate in (tag, tag.split("-")[0].lower()):
-        if (languages / f"{candidate}.html").is_file():
-            return candidate
-    return "en"
-
-
-def _yaml_str(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def stage(view: PublicView, stage_dir: Path, site_dir: Path, *,
@@ -614,61 +396,3 @@ def stage(view: PublicView, stage_dir: Path, site_dir: Path, *,
     write_if_changed(stage_dir / "mkdocs.yml", dump_config(mkdocs_config).encode())
     return stage_dir / "mkdocs.yml", removed
 
-
-def asset_references(entry: Entry) -> set[str]:
-    """Repo paths under assets/ an item uses (its image and links or images in its body)."""
-    found = set()
-    image = getattr(entry, "image", None)
-    if isinstance(image, str) and image.startswith("assets/"):
-        found.add(image)
-    for _, _, target in body_links(entry):
-        resolved = resolve_link(entry.path, target)
-        if resolved and resolved[0].startswith("assets/"):
-            found.add(resolved[0])
-    return found
-
-
-def embargoed_assets(view: PublicView) -> set[str]:
-    """Assets used only by items that are not public yet: a picture can give the news away."""
-    public = view.paths
-    used_publicly: set[str] = set()
-    used_privately: set[str] = set()
-    for entry in view.community.entries():
-        if isinstance(entry, Newsletter):
-            continue  # newsletter images are fetched from the site by mail clients
-        refs = asset_references(entry)
-        (used_publicly if entry.path in public else used_privately).update(refs)
-    logo = view.community.config.logo
-    if logo:
-        used_publicly.add(logo.lstrip("/"))
-    return used_privately - used_publicly
-
-
-def write_if_changed(path: Path, data: bytes) -> bool:
-    try:
-        if path.read_bytes() == data:
-            return False
-    except OSError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return True
-
-
-def sync_tree(dest: Path, files: dict[str, str | bytes]) -> list[str]:
-    """Make ``dest`` hold exactly ``files``: write changed ones, delete the rest (returned)."""
-    removed = []
-    dest.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        write_if_changed(dest / name, content.encode() if isinstance(content, str) else content)
-    wanted = set(files)
-    for path in sorted(dest.rglob("*"), reverse=True):
-        name = path.relative_to(dest).as_posix()
-        if path.is_file() and name not in wanted:
-            path.unlink()
-            removed.append(name)
-        elif path.is_dir() and not any(path.iterdir()):
-            shutil.rmtree(path)
-    return removed

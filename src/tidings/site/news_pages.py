@@ -1,0 +1,95 @@
+"""The news: the index of latest items, archives per year, pages per tag and per author."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from tidings.content.loader import slugify
+from tidings.content.model import Announcement
+from tidings.site.pages_base import PageWriter, md, rel, staged_path
+
+RECENT_NEWS = 10
+
+
+class NewsPages(PageWriter):
+    """Announcement pages and the listings that lead to them."""
+
+    def news_meta(self, item: Announcement, page: str) -> str:
+        """The date, authors and tags line under an announcement's title."""
+        t = self.text
+        day = t.day(item.date.astimezone(self.config.timezone))
+        parts = [f'<time datetime="{item.date.isoformat()}">{day}</time>']
+        if item.authors:
+            names = ", ".join(
+                f"[{md(a)}]({rel(page, f'announcements/authors/{slugify(a)}.md')})" for a in item.authors
+            )
+            parts.append(f"{t['news.by']} {names}")
+        tags = " ".join(f"[#{md(tag)}]({rel(page, f'announcements/tags/{slugify(tag)}.md')})"
+                        for tag in item.tags)
+        meta = " · ".join(parts)
+        return f'<span class="tidings-meta">{meta}</span>\n' + (f"{tags}\n" if tags else "") + "\n"
+
+    def announcement_pages(self) -> None:
+        """A page per public announcement, the news index, and archive, tag and author listings."""
+        t = self.text
+        news = self.view.announcements
+        by_year: dict[int, list[Announcement]] = defaultdict(list)
+        by_tag: dict[str, list[Announcement]] = defaultdict(list)
+        by_author: dict[str, list[Announcement]] = defaultdict(list)
+        tag_names: dict[str, str] = {}
+        author_names: dict[str, str] = {}
+        for item in news:
+            page = staged_path(item)
+            local = item.date.astimezone(self.config.timezone)
+            by_year[local.year].append(item)
+            for tag in item.tags:
+                by_tag[slugify(tag)].append(item)
+                tag_names.setdefault(slugify(tag), tag)
+            for author in item.authors:
+                by_author[slugify(author)].append(item)
+                author_names.setdefault(slugify(author), author)
+            self.files[page] = (
+                self.front(item.title, item.summary)
+                + f"# {md(item.title)}\n\n" + self.news_meta(item, page)
+                + self.image(item.image, page, item.title) + self.body(item, page)
+            )
+        index = "announcements/index.md"
+        out = [self.front(t["news.title"]), f"# {t['news.title']}\n\n"]
+        for item in news[:RECENT_NEWS]:
+            out.append(self.news_card(item, index, level=2))  # right under the page's h1
+        if by_year:
+            out.append(f"## {t['news.archive']}\n\n")
+            out.append(" · ".join(f"[{year}](archive/{year}.md) ({len(items)})"
+                                  for year, items in sorted(by_year.items(), reverse=True)) + "\n\n")
+        if by_tag:
+            out.append(f"## {t['news.tags']}\n\n")
+            out.append(" · ".join(f"[#{md(tag_names[s])}](tags/{s}.md) ({len(by_tag[s])})"
+                                  for s in sorted(by_tag)) + "\n\n")
+        if by_author:
+            out.append(f"## {t['news.authors']}\n\n")
+            out.append(" · ".join(f"[{md(author_names[s])}](authors/{s}.md) ({len(by_author[s])})"
+                                  for s in sorted(by_author)) + "\n\n")
+        out.append(f"{t['news.feeds']}: [RSS](../feed.xml) · [Atom](../atom.xml)\n")
+        self.files[index] = "".join(out)
+        for year, items in by_year.items():
+            self.listing(f"announcements/archive/{year}.md", f"{t['news.from']} {year}", items)
+        for slug, items in by_tag.items():
+            self.listing(f"announcements/tags/{slug}.md", f"{t['news.tagged']} #{tag_names[slug]}", items)
+        for slug, items in by_author.items():
+            self.listing(f"announcements/authors/{slug}.md", f"{t['news.written_by']} {author_names[slug]}",
+                         items)
+
+    def news_card(self, item: Announcement, page: str, level: int = 3) -> str:
+        """A title, date, authors, tags and summary; ``level`` keeps the page's headings in order."""
+        link = rel(page, staged_path(item))
+        summary = f"{item.summary}\n" if item.summary else ""
+        heading = "#" * level
+        return f"{heading} [{md(item.title)}]({link})\n\n" + self.news_meta(item, page) + summary + "\n"
+
+    def listing(self, page: str, title: str, items: list[Announcement]) -> None:
+        """A dated list of announcements (an archive year, a tag, an author)."""
+        lines = [self.front(title), f"# {md(title)}\n\n"]
+        for item in items:
+            day = self.text.short_day(item.date.astimezone(self.config.timezone))
+            lines.append(f"- {day} · [{md(item.title)}]({rel(page, staged_path(item))})\n")
+        self.files[page] = "".join(lines)
