@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -314,7 +316,30 @@ def _print_problems(problems: Sequence[Problem]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; return its exit code (0 ok, 1 content problems, 2 usage)."""
+    """Run one command; return its exit code (0 ok, 1 content problems, 2 usage).
+
+    When the reader of the output goes away (``… | head``), stop quietly with 141, the status
+    of a Unix tool ended by SIGPIPE.
+    """
+    try:
+        status = _run(argv)
+        sys.stdout.flush()  # a pipe closed early must fail here, not at interpreter exit
+        return status
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # stdout is not a file (captured in a test): nothing is left to flush
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -79,8 +79,10 @@ def run_send(root: Path, slug: str, *, concurrency: int = 4, rate: float | None 
         print(f"sent a test copy of '{slug}' to {to} through {transport.description}")
         return 0
     options = SendOptions(concurrency=concurrency, rate=rate, dry_run=dry_run)
-    print(f"{'dry run: ' if dry_run else ''}sending '{slug}' through {transport.description}",
-          file=sys.stderr)
+    if dry_run:
+        print(f"dry run: rendering '{slug}' for its audience; nothing is sent", file=sys.stderr)
+    else:
+        print(f"sending '{slug}' through {transport.description}", file=sys.stderr)
     summary = asyncio.run(IssueSender(engine, community, letter, transport, signer, options).run())
     return _report(summary)
 
