@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
+import pytest
 import yaml
 
+from tidings.install_source import from_direct_url
 from tidings.scaffold import init
 
 
@@ -68,3 +72,102 @@ def test_scaffold_schedules_sending_and_brings_feedback_home(tmp_path: Path) -> 
     assert "python build.py feedback export" in runs
     assert any("git add feedback/" in run and "git push" in run for run in runs)
     assert feedback["permissions"] == {"contents": "write"}
+
+
+# -- the scaffold works as generated -------------------------------------------------------------
+def init_cli(target: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tidings", "init", str(target)],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_init_makes_a_git_repo_so_a_removed_rule_is_caught(tmp_path: Path) -> None:
+    target = tmp_path / "c"
+    done = init_cli(target)
+    assert done.returncode == 0, done.stderr
+    head = subprocess.run(["git", "symbolic-ref", "--short", "HEAD"], cwd=target, capture_output=True,
+                          text=True)
+    assert head.stdout.strip() == "main"  # the site workflow publishes from main
+    rules = target / "guidelines/code-of-conduct.md"
+    text = rules.read_text()
+    rules.write_text(text[:text.index("## Keep it on topic")])
+    check = subprocess.run([sys.executable, "build.py", "check"], cwd=target, capture_output=True, text=True)
+    assert check.returncode == 1
+    assert "rule id 'on-topic' was published" in check.stdout + check.stderr
+
+
+@pytest.mark.parametrize("python_on_path", ["this environment", "a python without tidings"])
+def test_the_next_step_init_prints_works_as_printed(tmp_path: Path, python_on_path: str) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    if python_on_path == "this environment":
+        (bin_dir / "python").symlink_to(Path(sys.prefix) / "bin" / "python")
+        path = f"{Path(sys.prefix) / 'bin'}:/usr/bin:/bin"
+    else:
+        system_python = Path("/usr/bin/python3")
+        if not system_python.exists():
+            pytest.skip("no system python3 to stand for a python without tidings")
+        (bin_dir / "python").symlink_to(system_python)
+        path = f"{bin_dir}:/usr/bin:/bin"
+    env = {**os.environ, "PATH": path}
+    target = tmp_path / ("new community" if python_on_path == "this environment" else "plain")
+    done = init_cli(target, env)
+    assert done.returncode == 0, done.stderr
+    hint = done.stdout.split("Next: ", 1)[1].strip()
+    assert hint.endswith("build.py site")
+    if python_on_path == "this environment":
+        assert " python build.py site" in hint
+    followed = subprocess.run(["bash", "-c", hint], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=300)
+    assert followed.returncode == 0, followed.stdout + followed.stderr
+    assert (target / "site/index.html").exists()
+
+
+@pytest.mark.parametrize(("direct_url", "line", "reachable"), [
+    (None, "tidings==0.3.1", True),
+    ('{"url": "https://code.example.org/tidings.git", "vcs_info": {"vcs": "git", "commit_id": "'
+     + "a" * 40 + '", "requested_revision": "main"}}',
+     "tidings @ git+https://code.example.org/tidings.git@" + "a" * 40, True),
+    ('{"url": "https://code.example.org/tidings-0.3.1.tar.gz", "archive_info": {"hashes": {"sha256": "'
+     + "b" * 64 + '"}}}', "tidings @ https://code.example.org/tidings-0.3.1.tar.gz#sha256=" + "b" * 64, True),
+    ('{"url": "file:///opt/src/tidings-0.3.1-py3-none-any.whl", "archive_info": {}}',
+     "tidings @ file:///opt/src/tidings-0.3.1-py3-none-any.whl", False),
+])
+def test_the_requirement_names_the_source_tidings_was_installed_from(
+        direct_url: str | None, line: str, reachable: bool) -> None:
+    requirement = from_direct_url(direct_url, "0.3.1")
+    assert (requirement.line, requirement.reachable_from_ci) == (line, reachable)
+
+
+def test_a_checkout_with_a_remote_is_required_at_its_commit(tmp_path: Path) -> None:
+    checkout = tmp_path / "tidings"
+    checkout.mkdir()
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    for args in (["init", "-q"], ["remote", "add", "origin", "git@code.example.org:club/tidings.git"],
+                 ["commit", "-q", "--allow-empty", "-m", "start"]):
+        subprocess.run(["git", *args], cwd=checkout, check=True, env=env)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=checkout, capture_output=True,
+                            text=True).stdout.strip()
+    requirement = from_direct_url(json.dumps({"url": checkout.as_uri(), "dir_info": {"editable": True}}),
+                                  "0.1.0")
+    assert requirement.line == f"tidings @ git+ssh://git@code.example.org/club/tidings.git@{commit}"
+    bare = from_direct_url(json.dumps({"url": (tmp_path / "elsewhere").as_uri(), "dir_info": {}}), "0.1.0")
+    assert not bare.reachable_from_ci and "replace it" in bare.note
+
+
+@pytest.mark.slow
+def test_the_generated_requirements_install_in_a_fresh_venv(tmp_path: Path) -> None:
+    """pip installs requirements.txt from a new scaffold into a venv that has nothing else."""
+    target = tmp_path / "c"
+    done = init_cli(target)
+    assert done.returncode == 0, done.stderr
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+    pip = subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "-q", "-r", "requirements.txt"],
+                         cwd=target, env=env, capture_output=True, text=True, timeout=1200)
+    assert pip.returncode == 0, pip.stdout + pip.stderr
+    site = subprocess.run([str(venv / "bin/python"), "build.py", "site"], cwd=target, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert site.returncode == 0, site.stdout + site.stderr
+    assert (target / "site/index.html").exists()

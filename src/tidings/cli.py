@@ -204,11 +204,13 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from tidings.scaffold import init
+    from tidings.scaffold import create
 
     target = Path(args.dir)
-    init(target, name=args.name, timezone=args.timezone)
-    print(f"Created a community repo in {target}/. Next: cd {target} && python build.py site")
+    made = create(target, name=args.name, timezone=args.timezone)
+    for note in made.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"Created a community repo in {target}/. Next: {made.next_step}")
     return 0
 
 

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
+import tidings
 from tidings import __version__
 from tidings.errors import UsageError
+from tidings.install_source import Requirement, running_requirement
 
 # Files named without their leading dot in the package (setuptools skips dotfiles).
 RENAMED = {"gitignore": ".gitignore", "github": ".github"}
@@ -36,8 +43,11 @@ def _walk(node: Traversable, prefix: str = "") -> list[tuple[str, Traversable]]:
 
 
 def init(target: Path, *, name: str | None = None, timezone: str = "UTC",
-         today: date | None = None) -> list[Path]:
-    """Create a community repo in ``target`` (which must be empty or absent); return its files."""
+         today: date | None = None, requirement: Requirement | None = None) -> list[Path]:
+    """Create a community repo in ``target`` (which must be empty or absent); return its files.
+
+    ``requirement`` is how its workflows install tidings (default: the source of this one).
+    """
     if target.exists() and any(target.iterdir()):
         raise UsageError(f"{target} is not empty; choose a new folder")
     today = today or datetime.now().date()
@@ -49,6 +59,7 @@ def init(target: Path, *, name: str | None = None, timezone: str = "UTC",
         "__FIRST_THURSDAY__": _first_thursday_after(today).isoformat(),
         "__NEXT_MONTH__": next_month.isoformat(), "__VERSION__": __version__,
         "__TIMEZONE__": timezone,
+        "__REQUIREMENT__": (requirement or running_requirement()).line,
     }
     written = []
     for rel, source in _walk(resources.files("tidings") / "scaffold"):
@@ -62,3 +73,62 @@ def init(target: Path, *, name: str | None = None, timezone: str = "UTC",
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+
+
+@dataclass
+class Scaffolded:
+    """What ``init`` made, and what to tell the person who ran it."""
+
+    files: list[Path]
+    next_step: str  # a shell line that works as printed
+    notes: list[str] = field(default_factory=list)
+
+
+def create(target: Path, *, name: str | None = None, timezone: str = "UTC") -> Scaffolded:
+    """``init DIR``: the files, a git repository with them committed, and the next step."""
+    requirement = running_requirement()
+    files = init(target, name=name, timezone=timezone, requirement=requirement)
+    notes = [requirement.note] if requirement.note else []
+    notes.extend(git_init(target))
+    python = python_for_hint(target)
+    return Scaffolded(files, f"cd {shlex.quote(str(target))} && {python} build.py site", notes)
+
+
+def git_init(target: Path) -> list[str]:
+    """Make ``target`` a git repository on ``main`` with a first commit (the rule history needs git)."""
+    if shutil.which("git") is None:
+        return ["git was not found: run `git init` in the new folder, since the guidelines' rule "
+                "history (which rules changed or were removed) is read from git"]
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", *args], cwd=target, capture_output=True, text=True, timeout=60)
+
+    if git("init", "-q").returncode != 0:
+        return ["`git init` failed: make the new folder a git repository yourself"]
+    git("symbolic-ref", "HEAD", "refs/heads/main")  # the site workflow publishes from main
+    git("add", "-A")
+    committed = git("commit", "-q", "-m", "New community repo")
+    if committed.returncode != 0:
+        return ["the files are not committed yet (git could not commit: "
+                f"{committed.stderr.strip().splitlines()[-1] if committed.stderr.strip() else 'unknown'}"
+                "): commit them with `git add -A && git commit -m 'New community repo'`"]
+    return []
+
+
+def python_for_hint(folder: Path) -> str:
+    """``python`` when it runs this tidings in ``folder``, else the interpreter running now."""
+    python = shutil.which("python")
+    if python is not None:
+        try:
+            # Same environment (its dependencies) and the same tidings (PYTHONPATH, editable).
+            found = subprocess.run([python, "-c", "import sys, tidings; print(sys.prefix); "
+                                    "print(tidings.__file__)"], cwd=folder,
+                                   capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError):
+            found = None
+        if found is not None and found.returncode == 0:
+            prefix, _, module = found.stdout.strip().partition("\n")
+            if Path(prefix).resolve() == Path(sys.prefix).resolve() and \
+                    Path(module).resolve() == Path(tidings.__file__).resolve():
+                return "python"
+    return shlex.quote(sys.executable)
