@@ -171,3 +171,10 @@ def test_the_generated_requirements_install_in_a_fresh_venv(tmp_path: Path) -> N
                           capture_output=True, text=True, timeout=600)
     assert site.returncode == 0, site.stdout + site.stderr
     assert (target / "site/index.html").exists()
+
+
+def test_a_fresh_scaffold_checks_without_a_collector_url_warning(tmp_path: Path) -> None:
+    init(tmp_path / "c", name="C", today=date(2026, 11, 23))
+    check = subprocess.run([sys.executable, "build.py", "check"], cwd=tmp_path / "c",
+                           capture_output=True, text=True)
+    assert check.returncode == 0 and "warning" not in check.stdout + check.stderr, check.stdout

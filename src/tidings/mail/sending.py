@@ -8,12 +8,21 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tidings.config import collector_url_warning, is_local_host
 from tidings.content import load
+from tidings.content.model import Community
 from tidings.errors import ConfigError, UsageError
 from tidings.mail.preview import find_newsletter, preview_recipient
 from tidings.mail.send import IssueSender, SendOptions, SendSummary, due_issues, recipient_of
 from tidings.mail.tokens import Signer, load_secret
-from tidings.mail.transport import SMTP_ENV, MaildirTransport, Transport, outbox_path, transport_from_env
+from tidings.mail.transport import (
+    SMTP_ENV,
+    MaildirTransport,
+    SMTPTransport,
+    Transport,
+    outbox_path,
+    transport_from_env,
+)
 from tidings.store import DATABASE_ENV, open_database
 from tidings.store.subscribers import get
 
@@ -49,6 +58,16 @@ def sending_transport(root: Path, outbox: bool = False, records: bool = True) ->
     return transport
 
 
+def refuse_local_links(community: Community, transport: Transport) -> None:
+    """A send through a relay on the internet must not carry links to a collector it cannot reach."""
+    if not isinstance(transport, SMTPTransport) or is_local_host(transport.settings.host):
+        return
+    warning = collector_url_warning(community.config)
+    if warning is not None:
+        raise ConfigError(f"not sending through {transport.description}: "
+                          f"{warning.path}:{warning.line}: {warning.message}")
+
+
 def run_send(root: Path, slug: str, *, concurrency: int = 4, rate: float | None = None,
              dry_run: bool = False, to: str | None = None, outbox: bool = False,
              transport: Transport | None = None) -> int:
@@ -58,6 +77,8 @@ def run_send(root: Path, slug: str, *, concurrency: int = 4, rate: float | None 
     transport = transport or sending_transport(root, outbox, records=not dry_run and to is None)
     community = load(root)
     letter = find_newsletter(community, slug)
+    if not dry_run and to is None:
+        refuse_local_links(community, transport)
     secret, _ = load_secret(root, allow_dev=dry_run or to is not None)
     signer = Signer(secret)
     engine = open_database(root)
@@ -93,6 +114,7 @@ def run_due(root: Path, *, concurrency: int = 4, rate: float | None = None, outb
     # Checked even when nothing is due: a broken schedule must fail the day it breaks.
     transport = transport or sending_transport(root, outbox)
     community = load(root)
+    refuse_local_links(community, transport)
     engine = open_database(root)
     due = due_issues(engine, community, datetime.now(UTC))
     if not due:
