@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from datetime import date
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tidings.cli import build_parser
 from tidings.install_source import from_direct_url
 from tidings.scaffold import init
 
@@ -39,16 +42,61 @@ def test_init_creates_a_repo_that_checks_and_builds(tmp_path: Path) -> None:
     assert (target / "site/guidelines/code-of-conduct/index.html").exists()
 
 
-def test_scaffolded_workflow_publishes_on_push_and_every_day(tmp_path: Path) -> None:
+def cron_minutes(field: str) -> list[int]:
+    """The minutes a cron minute field names (``*``, ``a-b/n``, ``*/n``, lists)."""
+    minutes: set[int] = set()
+    for part in field.split(","):
+        span, _, step = part.partition("/")
+        low, high = (0, 59) if span == "*" else (int(span.split("-")[0]), int(span.split("-")[-1]))
+        if not step and "-" not in span and span != "*":
+            high = low
+        minutes.update(range(low, high + 1, int(step or 1)))
+    return sorted(minutes)
+
+
+def test_scaffolded_site_publishes_on_push_and_within_15_minutes_of_an_embargo(tmp_path: Path) -> None:
     init(tmp_path / "c", name="C", today=date(2026, 11, 23))
     workflow = yaml.safe_load((tmp_path / "c/.github/workflows/site.yml").read_text())
     triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
     assert triggers["push"]["branches"] == ["main"]
-    cron = triggers["schedule"][0]["cron"].split()
-    assert len(cron) == 5 and cron[2:] == ["*", "*", "*"]  # once a day, every day
-    steps = [s.get("run", "") for s in workflow["jobs"]["build"]["steps"]]
-    assert "python build.py check" in steps and "python build.py site" in steps
+    minute, *rest = triggers["schedule"][0]["cron"].split()
+    assert rest == ["*", "*", "*", "*"]  # every hour of every day
+    runs = cron_minutes(minute)
+    gaps = [later - earlier for earlier, later in zip(runs, [*runs[1:], runs[0] + 60], strict=True)]
+    assert max(gaps) <= 15, runs  # an item due at any minute is published within 15 minutes
+    steps = {s.get("id", s.get("run", s.get("uses"))): s for s in workflow["jobs"]["build"]["steps"]}
+    assert "python build.py check" in steps
+    site = steps["site"]["run"]
+    assert site.startswith("python build.py site") and "'schedule' && '--if-changed'" in site
+    upload = next(s for s in steps.values() if str(s.get("uses", "")).startswith("actions/upload-pages"))
+    assert "steps.site.outputs.built == 'true'" in upload["if"]  # a skipped build publishes nothing
+    assert workflow["jobs"]["build"]["outputs"]["built"] == "${{ steps.site.outputs.built }}"
+    assert "needs.build.outputs.built == 'true'" in workflow["jobs"]["deploy"]["if"]
     assert workflow["jobs"]["deploy"]["steps"][0]["uses"].startswith("actions/deploy-pages")
+
+
+def test_every_command_the_scaffold_runs_exists_in_the_cli(tmp_path: Path) -> None:
+    init(tmp_path / "c", name="C", today=date(2026, 11, 23))
+    parser = build_parser()
+    texts = [(tmp_path / "c/README.md").read_text()]
+    for workflow in sorted((tmp_path / "c/.github/workflows").glob("*.yml")):
+        for job in yaml.safe_load(workflow.read_text())["jobs"].values():
+            texts.extend(step.get("run", "") for step in job.get("steps", []))
+    commands = []
+    for text in texts:
+        for line in text.splitlines():
+            if "python build.py " in line:
+                command = line.split("python build.py ", 1)[1].split("#")[0]
+                # Both branches of an Actions expression `${{ c && 'a' || 'b' }}`.
+                for variant in (re.sub(r"\$\{\{.*?&& '([^']*)' \|\| '([^']*)' \}\}", r"\1", command),
+                                re.sub(r"\$\{\{.*?&& '([^']*)' \|\| '([^']*)' \}\}", r"\2", command)):
+                    commands.append(shlex.split(variant))
+    assert ["site", "--if-changed"] in commands and ["newsletter", "due"] in commands
+    for argv in commands:
+        try:
+            parser.parse_args(argv)
+        except SystemExit:
+            pytest.fail(f"the scaffold runs `python build.py {' '.join(argv)}`, which the CLI refuses")
 
 
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:

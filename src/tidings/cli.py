@@ -47,11 +47,21 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_site(args: argparse.Namespace) -> int:
-    from tidings.site.engine import build_site
+    from tidings.site.engine import build_if_changed, build_site
+    from tidings.site.fingerprint import tell_actions
 
     as_of = _as_of(args.as_of, args.root)
     out = Path(args.out) if args.out else None
-    result = build_site(args.root, as_of, out, strict=args.strict)
+    if args.if_changed is None:
+        result = build_site(args.root, as_of, out, strict=args.strict)
+    else:
+        built, where = build_if_changed(args.root, as_of, args.if_changed, out, strict=args.strict)
+        if built is None:
+            tell_actions(built=False)
+            print(f"Unchanged as of {as_of.isoformat()}: the site at {where} is current; not rebuilt")
+            return 0
+        result = built
+    tell_actions(built=True)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"Built {result.pages} pages as of {as_of.isoformat()}: {result.site_dir / 'index.html'}")
@@ -264,6 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["site"].add_argument("--out", metavar="DIR", help="output folder (default: site/)")
     parsers["site"].add_argument("--strict", action="store_true",
                                  help="fail on site engine warnings (broken links, …)")
+    parsers["site"].add_argument("--if-changed", nargs="?", const="published", metavar="FROM",
+                                 help="build only if the site as of T differs from the one whose "
+                                      "fingerprint is at FROM: 'published' (default: site_url), "
+                                      "a URL, or a .tidings-fingerprint file")
     parsers["serve"].add_argument("--dev-addr", default="127.0.0.1:8000", metavar="HOST:PORT")
     parsers["serve"].add_argument("--as-of", metavar="T", help="preview the site as it will look at T")
     letters = parsers["newsletter"].add_subparsers(dest="action", metavar="ACTION")
