@@ -226,3 +226,28 @@ def test_a_fresh_scaffold_checks_without_a_collector_url_warning(tmp_path: Path)
     check = subprocess.run([sys.executable, "build.py", "check"], cwd=tmp_path / "c",
                            capture_output=True, text=True)
     assert check.returncode == 0 and "warning" not in check.stdout + check.stderr, check.stdout
+
+
+def test_the_hints_demo_prints_on_a_fresh_scaffold_work_as_printed(tmp_path: Path) -> None:
+    system_python = Path("/usr/bin/python3")
+    if not system_python.exists():
+        pytest.skip("no system python3 to stand for a python without tidings")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(system_python)  # `python` on the PATH has no tidings
+    env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin", "BROWSER": "true"}
+    for name in ("TIDINGS_SMTP_URL", "TIDINGS_DATABASE_URL", "CI"):
+        env.pop(name, None)
+    target = tmp_path / "c"
+    init(target, name="C", today=date.today())
+    demo = subprocess.run([sys.executable, "-m", "tidings", "--root", str(target), "demo"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    hints = {line.split(":", 1)[0].strip(): line.split(":", 1)[1].split("   (")[0].strip()
+             for line in demo.stdout.splitlines() if "build.py" in line}
+    serve, render = hints["Browse the site with live reload"], hints["See one message as a subscriber"]
+    assert serve.split(" build.py ")[0] == render.split(" build.py ")[0]  # the same launcher
+    followed = subprocess.run(["bash", "-c", render], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=300)
+    assert followed.returncode == 0, followed.stdout + followed.stderr
+    assert "Rendered 'first-issue'" in followed.stdout

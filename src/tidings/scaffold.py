@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import re
-import shlex
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-import tidings
 from tidings import __version__
 from tidings.errors import UsageError
+from tidings.hints import build_command
 from tidings.install_source import Requirement, running_requirement
 
 # Files named without their leading dot in the package (setuptools skips dotfiles).
@@ -90,8 +88,7 @@ def create(target: Path, *, name: str | None = None, timezone: str = "UTC") -> S
     files = init(target, name=name, timezone=timezone, requirement=requirement)
     notes = [requirement.note] if requirement.note else []
     notes.extend(git_init(target))
-    python = python_for_hint(target)
-    return Scaffolded(files, f"cd {shlex.quote(str(target))} && {python} build.py site", notes)
+    return Scaffolded(files, build_command(target, "site"), notes)
 
 
 def git_init(target: Path) -> list[str]:
@@ -113,22 +110,3 @@ def git_init(target: Path) -> list[str]:
                 f"{committed.stderr.strip().splitlines()[-1] if committed.stderr.strip() else 'unknown'}"
                 "): commit them with `git add -A && git commit -m 'New community repo'`"]
     return []
-
-
-def python_for_hint(folder: Path) -> str:
-    """``python`` when it runs this tidings in ``folder``, else the interpreter running now."""
-    python = shutil.which("python")
-    if python is not None:
-        try:
-            # Same environment (its dependencies) and the same tidings (PYTHONPATH, editable).
-            found = subprocess.run([python, "-c", "import sys, tidings; print(sys.prefix); "
-                                    "print(tidings.__file__)"], cwd=folder,
-                                   capture_output=True, text=True, timeout=60)
-        except (OSError, subprocess.SubprocessError):
-            found = None
-        if found is not None and found.returncode == 0:
-            prefix, _, module = found.stdout.strip().partition("\n")
-            if Path(prefix).resolve() == Path(sys.prefix).resolve() and \
-                    Path(module).resolve() == Path(tidings.__file__).resolve():
-                return "python"
-    return shlex.quote(sys.executable)
