@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import MakeRepo
 from tests.test_send import SECRET, make_community
+from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.progress import format_rate
 from tidings.mail.send import SendSummary
 
@@ -75,3 +76,18 @@ def test_a_slow_rate_is_not_printed_as_zero(per_second: float, shown: str) -> No
 def test_the_summary_of_a_slow_send_shows_its_rate() -> None:
     summary = SendSummary("december", sent=3, elapsed=12.0)
     assert "0.25 msg/s" in summary.line()
+
+
+def test_a_dry_run_test_copy_is_rendered_and_not_sent(make_repo: MakeRepo) -> None:
+    root, _ = make_community(make_repo, 1)
+    handler = CatchingHandler()
+    with LocalSMTPServer(handler) as server:
+        env = {**os.environ, "TIDINGS_SECRET": SECRET, "TIDINGS_SMTP_URL": server.url}
+        env.pop("TIDINGS_DATABASE_URL", None)
+        done = subprocess.run([sys.executable, "-m", "tidings", "--root", str(root), "newsletter", "send",
+                               "december", "--dry-run", "--to", "someone@example.org"],
+                              capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert handler.messages == []
+    said = (done.stdout + done.stderr).lower()
+    assert "rendered" in said and "sent a test copy" not in said, said

@@ -68,6 +68,14 @@ def refuse_local_links(community: Community, transport: Transport) -> None:
                           f"{warning.path}:{warning.line}: {warning.message}")
 
 
+async def _send_one(transport: Transport, envelope_from: str, to: str, data: bytes) -> None:
+    await transport.open(1)
+    try:
+        await transport.send(0, envelope_from, to, data)
+    finally:
+        await transport.close()
+
+
 def run_send(root: Path, slug: str, *, concurrency: int = 4, rate: float | None = None,
              dry_run: bool = False, to: str | None = None, outbox: bool = False,
              transport: Transport | None = None) -> int:
@@ -88,15 +96,11 @@ def run_send(root: Path, slug: str, *, concurrency: int = 4, rate: float | None 
         recipient = recipient_of(known) if known else preview_recipient(signer, to)
         sender = IssueSender(engine, community, letter, transport, signer, SendOptions(concurrency=1))
         data = sender.template_for(recipient).build(recipient, datetime.now(UTC))
-
-        async def one() -> None:
-            await transport.open(1)
-            try:
-                await transport.send(0, sender.envelope_from, to, data)
-            finally:
-                await transport.close()
-
-        asyncio.run(one())
+        if dry_run:
+            print(f"dry run: rendered a test copy of '{slug}' for {to} ({len(data) // 1024} KB); "
+                  "sent nothing")
+            return 0
+        asyncio.run(_send_one(transport, sender.envelope_from, to, data))
         print(f"sent a test copy of '{slug}' to {to} through {transport.description}")
         return 0
     options = SendOptions(concurrency=concurrency, rate=rate, dry_run=dry_run)
