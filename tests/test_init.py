@@ -130,7 +130,8 @@ def init_cli(target: Path, env: dict[str, str] | None = None) -> subprocess.Comp
 
 def test_init_makes_a_git_repo_so_a_removed_rule_is_caught(tmp_path: Path) -> None:
     target = tmp_path / "c"
-    done = init_cli(target)
+    done = init_cli(target, {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+                             "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"})
     assert done.returncode == 0, done.stderr
     head = subprocess.run(["git", "symbolic-ref", "--short", "HEAD"], cwd=target, capture_output=True,
                           text=True)
@@ -196,8 +197,11 @@ def test_a_checkout_with_a_remote_is_required_at_its_commit(tmp_path: Path) -> N
         subprocess.run(["git", *args], cwd=checkout, check=True, env=env)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=checkout, capture_output=True,
                             text=True).stdout.strip()
-    requirement = from_direct_url(json.dumps({"url": checkout.as_uri(), "dir_info": {"editable": True}}),
-                                  "0.1.0")
+    described = json.dumps({"url": checkout.as_uri(), "dir_info": {"editable": True}})
+    unpushed = from_direct_url(described, "0.1.0")  # origin has not seen this commit
+    assert unpushed.line == f"tidings @ {checkout.as_uri()}" and not unpushed.reachable_from_ci
+    subprocess.run(["git", "update-ref", "refs/remotes/origin/main", commit], cwd=checkout, check=True)
+    requirement = from_direct_url(described, "0.1.0")
     assert requirement.line == f"tidings @ git+ssh://git@code.example.org/club/tidings.git@{commit}"
     bare = from_direct_url(json.dumps({"url": (tmp_path / "elsewhere").as_uri(), "dir_info": {}}), "0.1.0")
     assert not bare.reachable_from_ci and "replace it" in bare.note

@@ -243,6 +243,17 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
 }
 
 
+def _add_site(site: argparse.ArgumentParser) -> None:
+    """``site`` options."""
+    site.add_argument("--as-of", metavar="T", help="ISO date or date-time; items dated later are left out")
+    site.add_argument("--out", metavar="DIR", help="output folder (default: site/)")
+    site.add_argument("--strict", action="store_true", help="fail on site engine warnings (broken links, …)")
+    site.add_argument("--if-changed", nargs="?", const="published", metavar="FROM",
+                      help="build only if the site as of T differs from the one whose fingerprint is "
+                           "at FROM: 'published' (the default: under site_url), a URL, or a "
+                           ".tidings-fingerprint file")
+
+
 def _add_sending(letters: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """``newsletter send`` and ``newsletter due``."""
     send = letters.add_parser("send", help="send the issue to its audience (resumable, idempotent)")
@@ -269,15 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     parsers = {name: sub.add_parser(name, help=text, description=text)
                for name, (_, text) in COMMANDS.items()}
-    parsers["site"].add_argument("--as-of", metavar="T",
-                                 help="ISO date or date-time; items dated later are left out")
-    parsers["site"].add_argument("--out", metavar="DIR", help="output folder (default: site/)")
-    parsers["site"].add_argument("--strict", action="store_true",
-                                 help="fail on site engine warnings (broken links, …)")
-    parsers["site"].add_argument("--if-changed", nargs="?", const="published", metavar="FROM",
-                                 help="build only if the site as of T differs from the one whose "
-                                      "fingerprint is at FROM: 'published' (default: site_url), "
-                                      "a URL, or a .tidings-fingerprint file")
+    _add_site(parsers["site"])
     parsers["serve"].add_argument("--dev-addr", default="127.0.0.1:8000", metavar="HOST:PORT")
     parsers["serve"].add_argument("--as-of", metavar="T", help="preview the site as it will look at T")
     letters = parsers["newsletter"].add_subparsers(dest="action", metavar="ACTION")

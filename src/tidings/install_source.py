@@ -67,12 +67,14 @@ def _from_folder(folder: Path) -> Requirement:
     folder = folder.resolve()
     remote = _git(folder, "remote", "get-url", "origin")
     commit = _git(folder, "rev-parse", "HEAD")
-    if remote and commit and not remote.startswith(("/", "file:", ".")):
+    # Only a commit some origin branch contains can be installed from there (no network asked).
+    pushed = bool(commit) and bool(_git(folder, "branch", "-r", "--contains", commit))
+    if remote and pushed and not remote.startswith(("/", "file:", ".")):
         if remote.startswith("git@") and ":" in remote:  # scp-like syntax pip does not read
             host, _, path = remote[len("git@"):].partition(":")
             remote = f"ssh://git@{host}/{path}"
-        note = (f"tidings is pinned to commit {commit[:12]} of {remote}: push that commit "
-                "before the workflows run") if _git(folder, "status", "--porcelain") else ""
+        note = (f"tidings is pinned to commit {commit[:12]} of {remote}; the changes not committed "
+                "in that checkout are not part of it") if _git(folder, "status", "--porcelain") else ""
         return Requirement(f"{PACKAGE} @ git+{remote}@{commit}", True, note)
     return Requirement(f"{PACKAGE} @ {folder.as_uri()}", False,
                        f"requirements.txt installs tidings from the folder {folder}, which only this "

@@ -138,7 +138,7 @@ def build_site(root: Path, as_of: datetime, out: Path | None = None, *,
 def build_if_changed(root: Path, as_of: datetime, source: str, out: Path | None = None, *,
                      strict: bool = False) -> tuple[BuildResult | None, str]:
     """Build unless the view's fingerprint equals the one at ``source``; None when skipped."""
-    published, where = published_fingerprint(root, source, out)
+    published, where = published_fingerprint(root, source)
     if published is not None and published == view_fingerprint(root, as_of):
         return None, where
     return build_site(root, as_of, out, strict=strict), where

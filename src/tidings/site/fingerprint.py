@@ -78,12 +78,10 @@ def view_fingerprint(root: Path, as_of: datetime) -> str:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def published_fingerprint(root: Path, source: str, out: Path | None = None) -> tuple[str | None, str]:
+def published_fingerprint(root: Path, source: str) -> tuple[str | None, str]:
     """The fingerprint found at ``source`` (``published``, a URL or a file) and where it was read."""
     if source == PUBLISHED:
         source = load_config(root).site_url.rstrip("/") + "/" + FINGERPRINT_FILE
-    elif source == "":
-        source = str((out or root / "site") / FINGERPRINT_FILE)
     if source.startswith(("http://", "https://")):
         try:
             # Past any CDN cache (GitHub Pages keeps pages 10 minutes): a stale answer only
