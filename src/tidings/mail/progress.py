@@ -59,4 +59,3 @@ class Progress:
         """Stop the bar (a no-op for plain lines)."""
         if self.bar is not None:
             self.bar.stop()
-
