@@ -217,6 +217,33 @@ def test_a_huge_header_gets_431_and_is_not_read_to_the_end(
     assert reply.startswith(b"HTTP/1.1 431"), reply[:200]
 
 
+def test_a_header_over_the_limit_sent_in_one_piece_gets_431(
+        make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_club(make_repo, monkeypatch)
+    with running_collector(root) as url:
+        # 20 KB in one write: the whole head reaches the parser in one chunk.
+        head = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n"
+        reply = raw_exchange(url, head, [])
+        assert httpx.get(f"{url}/health").status_code == 200
+    assert reply.startswith(b"HTTP/1.1 431"), reply[:200]
+
+
+def test_a_header_over_the_limit_on_a_kept_alive_connection_gets_431(
+        make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_club(make_repo, monkeypatch)
+    with running_collector(root) as url, socket.create_connection(
+            ("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=20) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        first = sock.recv(65536)
+        big = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n"
+        sock.sendall(big)
+        second = b""
+        while chunk := sock.recv(65536):
+            second += chunk
+    assert first.startswith(b"HTTP/1.1 200")
+    assert second.startswith(b"HTTP/1.1 431"), second[:200]
+
+
 def test_a_body_that_trickles_in_gets_408(make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     root = make_club(make_repo, monkeypatch)
     with running_collector(root, limits=Limits(body_seconds=1.0)) as url:

@@ -61,7 +61,8 @@ def test_site_with_bad_content_exits_1_lists_problems_and_keeps_the_site(make_re
     (root / "content/events/e.md").write_text("---\ntitle: E\nstart: 2026-12-01T10:00\n---\n")
     done = run(root, "site")
     assert done.returncode == 1
-    assert "content/announcements/b.md:3: 'date': '2026-02-30' is not an ISO 8601 date" in done.stderr
+    assert ("content/announcements/b.md:3: 'date': there is no day 2026-02-30: February 2026 "
+            "has 28 days") in done.stderr
     assert "content/events/e.md:1: missing required key 'end' or 'duration'" in done.stderr
     assert "Traceback" not in done.stderr
     assert (root / "site/index.html").read_bytes() == index

@@ -261,12 +261,13 @@ def test_all_day_event_is_a_date_in_the_calendar(make_repo: MakeRepo) -> None:
         ---
         title: Translation sprint
         start: 2026-12-07
-        end: 2026-12-21
+        end: 2026-12-20
         ---
         Two weeks of translating together.
         """})
     site = build_site(root, BEFORE).site_dir
     event = icalendar.Calendar.from_ical((site / "events.ics").read_bytes()).walk("VEVENT")[0]
+    # 'end' is the last day; the ICS DTEND is the day after it (RFC 5545).
     assert str(event.decoded("dtstart")) == "2026-12-07" and str(event.decoded("dtend")) == "2026-12-21"
     page = (site / "events/index.html").read_text()
     assert "Monday, December 7, 2026 – Sunday, December 20, 2026 (all day)" in page

@@ -12,16 +12,18 @@ from tidings.errors import Problem
 
 
 def check_all(root: Path, now: datetime | None = None) -> tuple[Community | None, list[Problem]]:
-    """Content problems, then (when the content loads) newsletter rendering problems."""
+    """Content problems, then the mail checks of every newsletter that loaded (even one with errors)."""
     community, problems = check(root)
     if community is not None and (warning := collector_url_warning(community.config)) is not None:
         problems.append(warning)
     if community is not None and community.newsletters:
-        from tidings.mail.checks import check_newsletter  # rendering is costly to import: only if needed
+        from tidings.mail.checks import check_brand_color, check_newsletter  # costly: only if needed
 
+        problems.extend(check_brand_color(community.config))
         moment = now or datetime.now(UTC)
-        broken = {p.path for p in problems if p.severity == "error"}
+        # A missing template is reported already; rendering would only say it again.
+        no_template = {p.path for p in problems if p.field == "template" and p.severity == "error"}
         for letter in community.newsletters:
-            if letter.path not in broken:
-                problems.extend(check_newsletter(community, letter, moment))
+            problems.extend(check_newsletter(community, letter, moment,
+                                             render=letter.path not in no_template))
     return community, sorted(problems)

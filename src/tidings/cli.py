@@ -107,6 +107,8 @@ def newsletter_render(args: argparse.Namespace) -> int:
     if preview.development_key:
         print("note: TIDINGS_SECRET is not set; links are signed with a local development key",
               file=sys.stderr)
+    if preview.note:
+        print(f"note: {preview.note}", file=sys.stderr)
     print(f"Rendered '{args.slug}' for {preview.recipient.email} ({len(preview.message) // 1024} KB)")
     print(f"  html: {html_file.resolve().as_uri()}")
     print(f"  eml:  {eml_file.resolve()}")

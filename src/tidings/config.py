@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from tidings.errors import ContentError, Problem
 from tidings.inputs import has_control
+from tidings.locales import check_lang, timezone_hint
 
 DEFAULT_SITE_URL = "http://127.0.0.1:8000/"
 DEFAULT_COLLECTOR_URL = "http://127.0.0.1:8080/"
@@ -108,6 +109,25 @@ def _line_of(text: str, key: str) -> int:
     return 0
 
 
+def _timezone_and_language(values: dict[str, Any], text: str, problems: list[Problem]) -> ZoneInfo:
+    """The community's timezone (UTC when unset or wrong); problems with it or the language."""
+    tz = ZoneInfo("UTC")
+    if "timezone" in values:
+        try:
+            tz = ZoneInfo(values["timezone"])
+        except (ValueError, KeyError):
+            problems.append(Problem("pyproject.toml", _line_of(text, "timezone"),
+                                    f"[tool.tidings] unknown timezone '{values['timezone']}' "
+                                    f"({timezone_hint(values['timezone'])})", "timezone"))
+    if "language" in values:
+        try:
+            check_lang(values["language"])
+        except ValueError as exc:
+            problems.append(Problem("pyproject.toml", _line_of(text, "language"),
+                                    f"[tool.tidings] 'language': {exc}", "language"))
+    return tz
+
+
 def load_config(root: Path) -> Config:
     """Read ``root/pyproject.toml``; raise ContentError listing every bad setting."""
     path = root / "pyproject.toml"
@@ -133,20 +153,7 @@ def load_config(root: Path) -> Config:
             problems.append(Problem("pyproject.toml", line, f"[tool.tidings] '{key}' must be a {name}", key))
         else:
             values[key] = value
-    tz = ZoneInfo("UTC")
-    if "timezone" in values:
-        try:
-            tz = ZoneInfo(values["timezone"])
-        except (ValueError, KeyError):
-            problems.append(
-                Problem(
-                    "pyproject.toml",
-                    _line_of(text, "timezone"),
-                    f"[tool.tidings] unknown timezone '{values['timezone']}' "
-                    "(expected an IANA name such as 'Europe/Helsinki')",
-                    "timezone",
-                )
-            )
+    tz = _timezone_and_language(values, text, problems)
     for key in _ONE_LINE:
         if key in values and has_control(values[key]):
             problems.append(Problem("pyproject.toml", _line_of(text, key),

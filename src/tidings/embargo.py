@@ -85,7 +85,7 @@ def public_view(community: Community, as_of: datetime) -> PublicView:
 
 def newsletter_is_public(community: Community, newsletter: Newsletter, at: datetime) -> bool:
     """A past issue joins the web archive once everything it told early is public too."""
-    if newsletter.send_at > at:
+    if newsletter.hidden or newsletter.send_at > at:
         return False
     from tidings.mail.issue import issue_content  # the issue's items, resolved as when sent
 

@@ -15,6 +15,7 @@ from tidings import __version__
 from tidings.errors import UsageError
 from tidings.hints import build_command
 from tidings.install_source import Requirement, running_requirement
+from tidings.locales import check_timezone
 
 # Files named without their leading dot in the package (setuptools skips dotfiles).
 RENAMED = {"gitignore": ".gitignore", "github": ".github"}
@@ -48,6 +49,10 @@ def init(target: Path, *, name: str | None = None, timezone: str = "UTC",
     """
     if target.exists() and any(target.iterdir()):
         raise UsageError(f"{target} is not empty; choose a new folder")
+    try:
+        check_timezone(timezone)
+    except ValueError as exc:
+        raise UsageError(f"--timezone: {exc}") from None
     today = today or datetime.now().date()
     name = name or target.resolve().name.replace("-", " ").replace("_", " ").title()
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "community"

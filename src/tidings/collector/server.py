@@ -36,6 +36,7 @@ if HttpToolsProtocol is not None:
         """
 
         head_bytes = 0
+        head_tail = b""  # the last bytes seen, so a blank line split across chunks is found
         in_head = True
         head_clock: asyncio.TimerHandle | None = None
 
@@ -64,16 +65,27 @@ if HttpToolsProtocol is not None:
 
         def data_received(self, data: bytes) -> None:
             if self.in_head:
+                # Measured before parsing: a head that arrives whole in one chunk is parsed in one go.
+                end = (self.head_tail + data).find(b"\r\n\r\n")
+                size = self.head_bytes + (len(data) if end < 0 else end + 4 - len(self.head_tail))
+                if size > MAX_HEAD:
+                    self._refuse_head()
+                    return
                 self.head_bytes += len(data)
+                self.head_tail = data[-3:]
             super().data_received(data)
-            # Checked after parsing: a chunk that completes the head may carry the body too.
-            if self.in_head and self.head_bytes > MAX_HEAD and not self.transport.is_closing():
+            # A pipelined request's head may start inside a chunk the parser already took.
+            if self.in_head and self.head_bytes > MAX_HEAD:
+                self._refuse_head()
+
+        def _refuse_head(self) -> None:
+            if not self.transport.is_closing():
                 self.transport.write(TOO_LARGE)
                 self.transport.close()
-                self.in_head = False
+            self.in_head = False
 
         def on_message_begin(self) -> None:
-            self.in_head, self.head_bytes = True, 0
+            self.in_head, self.head_bytes, self.head_tail = True, 0, b""
             self._start_head_clock()
             super().on_message_begin()
 
@@ -81,6 +93,11 @@ if HttpToolsProtocol is not None:
             self.in_head = False
             self._stop_head_clock()
             super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            super().on_message_complete()
+            # What comes next on a kept-alive connection is the head of the next request.
+            self.in_head, self.head_bytes, self.head_tail = True, 0, b""
 
 
 def server_options() -> dict[str, Any]:

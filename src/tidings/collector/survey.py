@@ -25,18 +25,21 @@ from tidings.inputs import clean_text
 from tidings.store import now
 
 NOT_AN_OPTION = "That answer is not one of the options."
+PREVIEW_NOTE = ("This link comes from a preview or test copy of the newsletter: members see this "
+                "form, but answers sent from a preview are not recorded.")
 
 
-def _survey_token(c: Collector, token: str) -> tuple[str, str, Survey]:
+def _survey_token(c: Collector, token: str) -> tuple[str, str, Survey, bool]:
     try:
-        subscriber_id, issue, survey_id = c.signer.verify("survey", token)
-    except (TokenError, ValueError):
+        link = c.signer.verify_link("survey", token, 3)
+    except TokenError:
         raise HTTPException(400, "This survey link is not valid. "
                                  "Please use the buttons in the email.") from None
+    subscriber_id, issue, survey_id = link.values
     survey = next((s for s in c.community.surveys if s.id == survey_id), None)
     if survey is None:
         raise HTTPException(404, "This survey does not exist (any more).")
-    return subscriber_id, issue, survey
+    return subscriber_id, issue, survey, link.preview
 
 
 def _closed(request: Request, survey: Survey) -> Response | None:
@@ -51,7 +54,7 @@ def _closed(request: Request, survey: Survey) -> Response | None:
 async def survey_page(request: Request) -> Response:
     c = collector_of(request)
     token = request.path_params["token"]
-    _, _, survey = _survey_token(c, token)
+    _, _, survey, preview = _survey_token(c, token)
     closed = _closed(request, survey)
     if closed:
         return closed
@@ -68,7 +71,8 @@ async def survey_page(request: Request) -> Response:
         questions.append({"id": question.id, "text": question.text, "options": question.options,
                           "chosen": pick})
     return page(request, "survey.html", title=survey.title, intro="", questions=questions,
-                allow_comment=survey.allow_comment, action=str(request.url.path), csrf=csrf_token(c, token))
+                allow_comment=survey.allow_comment, action=str(request.url.path), csrf=csrf_token(c, token),
+                preview=PREVIEW_NOTE if preview else "")
 
 
 def _chosen(survey: Survey, form: FormData) -> dict[str, int]:
@@ -90,10 +94,13 @@ def _chosen(survey: Survey, form: FormData) -> dict[str, int]:
 async def survey_post(request: Request) -> Response:
     c = collector_of(request)
     token = request.path_params["token"]
-    subscriber_id, issue, survey = _survey_token(c, token)
+    subscriber_id, issue, survey, preview = _survey_token(c, token)
     closed = _closed(request, survey)
     if closed:
         return closed
+    if preview:  # a preview or test copy shows the form; what is sent from it is never stored
+        return message(request, "This is a preview", "Your answer was not recorded: this link "
+                       "comes from a preview or test copy of the newsletter.")
     form = await read_form(request)
     check_csrf(c, form, token)
     chosen = _chosen(survey, form)

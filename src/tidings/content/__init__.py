@@ -35,7 +35,9 @@ def check(root: Path, *, history: bool = True,
     try:
         config: Config = load_config(root)
     except ContentError as exc:
-        return None, exc.problems
+        # Bad settings must not hide the content's own problems: check it with the defaults.
+        _, problems = load_community(root, Config(root=root, name=root.resolve().name), history=history)
+        return None, sorted(exc.problems + problems)
     community, problems = load_community(root, config, history=history, cache=cache)
     return community, sorted(problems)
 

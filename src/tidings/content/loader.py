@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
-import posixpath
-import re
-import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from dateutil.rrule import rrulestr
-
 from tidings.config import Config
-from tidings.content import model, schema
-from tidings.content.feedback import FeedbackRow, load_feedback_file
-from tidings.content.rules import markdown_lines, parse_rules, rule_headings, rule_history
+from tidings.content import model, recurrence, schema
+from tidings.content.crosscheck import (
+    Unloaded,
+    check_duplicates,
+    check_guidelines,
+    check_links,
+    check_newsletters,
+    load_feedback,
+)
+from tidings.content.paths import CODE_SPAN_RE as CODE_SPAN_RE  # where other modules find them
+from tidings.content.paths import LINK_RE as LINK_RE
+from tidings.content.paths import body_links as body_links
+from tidings.content.paths import resolve_link as resolve_link
+from tidings.content.paths import slugify as slugify
+from tidings.content.rules import markdown_lines, parse_rules
 from tidings.content.source import SourceFile, parse_source
 from tidings.dates import parse_when
 from tidings.errors import Problem
@@ -36,14 +43,6 @@ RESERVED_PAGE_SLUGS = {
     "index", "announcements", "stories", "events", "guidelines", "surveys", "newsletters",
     "assets", "search", "tags", "feed", "atom", "404", "subscribe",
 }
-LINK_RE = re.compile(r"!?\[(?P<text>[^\]]*)\]\(\s*<?(?P<target>[^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-CODE_SPAN_RE = re.compile(r"`+[^`]*`+")
-
-
-def slugify(text: str) -> str:
-    """A URL slug: lowercase letters (any script), digits, '_' and '-'; 'Café Talk' -> 'café-talk'."""
-    slug = re.sub(r"[^\w]+", "-", unicodedata.normalize("NFKC", text).lower()).strip("-_")
-    return slug or "item"
 
 
 def _title_from_body(body: str) -> str | None:
@@ -58,18 +57,18 @@ def _build_announcement(src: SourceFile, v: dict[str, Any], ctx: schema.Context)
         path=src.path, slug=slugify(Path(src.path).stem), title=v["title"], body=src.body,
         body_line=src.body_line, lang=v.get("lang"), date=v["date"], summary=v.get("summary"),
         tags=v.get("tags", ()), authors=v.get("authors", ()), image=v.get("image"),
-        draft=v.get("draft", False),
     )
 
 
 def _build_story(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> model.Entry | None:
-    if v["consent"] is not True:
-        ctx.report(("consent",), "a member story needs 'consent: true' (the member agreed to "
-                                 "publication) before it can be published")
+    consent = v.get("consent", False)
+    if consent is not True and ("consent" not in src.meta or "consent" in v):  # else: reported
+        ctx.notice(("consent",), "awaiting consent: not published until the member agrees and "
+                                 "'consent: true' is written")
     return model.Story(
         path=src.path, slug=slugify(Path(src.path).stem), title=v["title"], body=src.body,
         body_line=src.body_line, lang=v.get("lang"), date=v["date"], member=v["member"],
-        consent=v["consent"], quote=v.get("quote"), image=v.get("image"), role=v.get("role"),
+        consent=consent, quote=v.get("quote"), image=v.get("image"), role=v.get("role"),
         tags=v.get("tags", ()),
     )
 
@@ -92,6 +91,8 @@ def _build_event(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> mod
         except ValueError as exc:
             ctx.report(("end",), f"'end': {exc}")
             return None
+        if recurrence.is_date_only(v["end"]):
+            end = recurrence.day_after(end.date(), tz)  # a date alone: through the end of that day
     elif "duration" in v:
         end = start + v["duration"]
     else:
@@ -101,21 +102,22 @@ def _build_event(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> mod
     if end <= start:
         ctx.report(("end",), f"'end' ({end.isoformat()}) must be after 'start' ({start.isoformat()})")
         return None
-    if "repeat" in v:
-        try:
-            rrulestr(v["repeat"], dtstart=start)
-        except ValueError as exc:
-            ctx.report(("repeat",), f"'repeat': {exc} (e.g. UNTIL=20271231T235959Z)")
-            return None
     # A date without a time, lasting whole days, is an all-day event (a sprint, a conference day).
-    all_day = (len(str(v["start"]).strip()) == 10 and (end - start) % timedelta(days=1) == timedelta(0)
-               and ("end" not in v or len(str(v["end"]).strip()) == 10))
+    all_day = (recurrence.is_date_only(v["start"]) and (end - start) % timedelta(days=1) == timedelta(0)
+               and ("end" not in v or recurrence.is_date_only(v["end"])))
+    repeat = v.get("repeat")
+    if repeat is not None:
+        try:
+            repeat = recurrence.read_repeat(repeat, start, tz, all_day)
+        except ValueError as exc:
+            ctx.report(("repeat",), f"'repeat': {exc}")
+            return None
     return model.Event(
         path=src.path, slug=slugify(Path(src.path).stem), title=v["title"], body=src.body,
         body_line=src.body_line, lang=v.get("lang"), start=start, end=end, timezone=tz,
         all_day=all_day,
         location=v.get("location"), url=v.get("url"), hosts=v.get("hosts", ()),
-        kind=v.get("kind"), repeat=v.get("repeat"), announced=v.get("date"),
+        kind=v.get("kind"), repeat=repeat, announced=v.get("date"),
     )
 
 
@@ -139,7 +141,7 @@ def _build_page(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> mode
     return model.Page(
         path=src.path, slug=slug, title=title, body=src.body, body_line=src.body_line,
         lang=v.get("lang"), description=v.get("description"), date=v.get("date"),
-        draft=v.get("draft", False), hide=v.get("hide", ()), order=v.get("order"),
+        hide=v.get("hide", ()), order=v.get("order"),
     )
 
 
@@ -186,8 +188,8 @@ def load_entry(kind: str, source: SourceFile, config: Config) -> tuple[model.Ent
     if any(k not in values for k in required):
         return None, problems
     entry = build(source, values, ctx)
-    if entry is not None:
-        entry = dataclasses.replace(entry, lines=source.lines)
+    if entry is not None:  # every kind may be a draft: kept in the model, never public
+        entry = dataclasses.replace(entry, lines=source.lines, draft=values.get("draft", False))
     return entry, problems
 
 
@@ -196,7 +198,7 @@ class EntryCache:
     """Parsed files kept between rebuilds of a live preview, valid for one set of settings."""
 
     config: Config | None = None
-    files: dict[str, tuple[tuple[int, int], model.Entry | None, list[Problem]]] = dataclasses.field(
+    files: dict[str, tuple[tuple[int, int], model.Entry | Unloaded, list[Problem]]] = dataclasses.field(
         default_factory=dict)
 
 
@@ -211,15 +213,19 @@ def content_files(root: Path) -> list[tuple[str, str, Path]]:
     return found
 
 
-def load_file(kind: str, rel: str, file: Path, config: Config) -> tuple[model.Entry | None, list[Problem]]:
+def load_file(kind: str, rel: str, file: Path, config: Config
+              ) -> tuple[model.Entry | Unloaded, list[Problem]]:
+    """One content file: its model object, or (when it has errors) what cross-checks need of it."""
     try:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        return None, [Problem(rel, 1, f"not UTF-8 text ({exc})")]
+        return Unloaded(kind, rel), [Problem(rel, 1, f"not UTF-8 text ({exc})")]
     source, problems = parse_source(rel, text)
     if source is None:
-        return None, problems
+        return Unloaded(kind, rel), problems
     entry, found = load_entry(kind, source, config)
+    if entry is None:
+        return Unloaded(kind, rel, source.body, source.body_line, source.meta), problems + found
     return entry, problems + found
 
 
@@ -229,6 +235,7 @@ def load_community(
     """Load every content file under ``root``; return the model and every problem found."""
     problems: list[Problem] = []
     entries: dict[str, list[model.Entry]] = {kind: [] for kind, _ in KIND_DIRS}
+    unloaded: list[Unloaded] = []
     if cache is not None and cache.config != config:
         cache.config, cache.files = config, {}  # settings changed: validate every file again
     for kind, rel, file in content_files(root):
@@ -243,7 +250,9 @@ def load_community(
                 cache.files[rel] = cached
             _, entry, found = cached
         problems.extend(found)
-        if entry is not None:
+        if isinstance(entry, Unloaded):
+            unloaded.append(entry)
+        else:
             entries[kind].append(entry)
     community = model.Community(
         config=config,
@@ -255,174 +264,11 @@ def load_community(
         guidelines=tuple(entries["guideline"]),  # type: ignore[arg-type]
         newsletters=tuple(entries["newsletter"]),  # type: ignore[arg-type]
     )
-    feedback, found = load_feedback(root, community)
+    feedback, found = load_feedback(root, community, unloaded)
     problems.extend(found)
     community = dataclasses.replace(community, feedback=feedback)
     problems.extend(check_duplicates(community))
-    problems.extend(check_links(community, root))
+    problems.extend(check_links(community, root, unloaded))
     problems.extend(check_guidelines(community, root, history=history))
-    problems.extend(check_newsletters(community, root))
+    problems.extend(check_newsletters(community, root, unloaded))
     return community, problems
-
-
-def load_feedback(root: Path, community: model.Community
-                  ) -> tuple[dict[str, tuple[FeedbackRow, ...]], list[Problem]]:
-    """``feedback/*.csv``: each file named after a survey, each answer one of its options."""
-    folder = root / "feedback"
-    found: dict[str, tuple[FeedbackRow, ...]] = {}
-    problems: list[Problem] = []
-    surveys = {s.id: s for s in community.surveys}
-    for file in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
-        path = file.relative_to(root).as_posix()
-        survey = surveys.get(file.stem)
-        if survey is None:
-            problems.append(Problem(path, 1,
-                                    f"no survey '{file.stem}' in content/surveys/ for this file"))
-            continue
-        rows, bad = load_feedback_file(file, path)
-        problems.extend(bad)
-        options = {q.id: q.options for q in survey.questions}
-        good = []
-        for line, row in rows:
-            if row.question not in options:
-                problems.append(Problem(path, line,
-                                        f"question '{row.question}' is not in survey '{survey.id}'"))
-            elif row.answer not in options[row.question]:
-                problems.append(Problem(path, line,
-                                        f"'{row.answer}' is not an option of question '{row.question}'"))
-            else:
-                good.append(row)
-        found[survey.id] = tuple(good)
-    return found, problems
-
-
-def check_duplicates(community: model.Community) -> list[Problem]:
-    """Two files of one kind must not share a slug (they would share a URL)."""
-    problems = []
-    groups: list[tuple[str, tuple[model.Entry, ...]]] = [
-        ("announcement", community.announcements), ("story", community.stories),
-        ("event", community.events), ("survey", community.surveys),
-        ("page", community.pages), ("guideline", community.guidelines),
-        ("newsletter", community.newsletters),
-    ]
-    for kind, items in groups:
-        seen: dict[str, model.Entry] = {}
-        for entry in items:
-            if entry.slug in seen:
-                what = "id" if kind == "survey" else "slug"
-                problems.append(Problem(entry.path, entry.line_of("id") if kind == "survey" else 1,
-                                        f"duplicate {kind} {what} '{entry.slug}' "
-                                        f"(also used by {seen[entry.slug].path})", what))
-            else:
-                seen[entry.slug] = entry
-    return problems
-
-
-def body_links(entry: model.Entry) -> list[tuple[int, str, str]]:
-    """(file line, link text, target) of every Markdown link and image in the body."""
-    links = []
-    for index, line in markdown_lines(entry.body):
-        if "](" not in line:
-            continue
-        for match in LINK_RE.finditer(CODE_SPAN_RE.sub("", line)):
-            links.append((entry.body_line + index, match.group("text"), match.group("target")))
-    return links
-
-
-def resolve_link(entry_path: str, target: str) -> tuple[str, str] | None:
-    """Repo-relative path and anchor of a relative link; None for URLs and pure anchors."""
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", target) or target.startswith(("#", "/", "//")):
-        return None
-    path, _, anchor = target.partition("#")
-    path = path.split("?")[0]
-    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(entry_path), path))
-    return resolved, anchor
-
-
-def check_links(community: model.Community, root: Path) -> list[Problem]:
-    """Relative links must point at files that exist (and rule anchors at rules that exist)."""
-    problems = []
-    by_path = community.by_path()
-    for entry in community.entries():
-        for line, _, target in body_links(entry):
-            resolved = resolve_link(entry.path, target)
-            if resolved is None:
-                continue
-            path, anchor = resolved
-            if path.startswith("../") or path == "..":
-                problems.append(Problem(entry.path, line, f"broken link '{target}': points outside the repo"))
-            elif path.endswith(".md"):
-                linked = by_path.get(path)
-                if linked is None:
-                    why = "no such file" if not (root / path).exists() else "not a valid content file"
-                    problems.append(Problem(entry.path, line, f"broken link '{target}': {why}"))
-                elif anchor and isinstance(linked, model.Guideline):
-                    ids = {rule.id for rule in linked.rules}
-                    if anchor not in ids:
-                        problems.append(Problem(entry.path, line,
-                                                f"broken link '{target}': {path} has no rule '#{anchor}'"))
-            elif not (root / path).exists():
-                problems.append(Problem(entry.path, line, f"broken link '{target}': no such file"))
-    return problems
-
-
-def check_guidelines(community: model.Community, root: Path, *, history: bool) -> list[Problem]:
-    """Every rule has a permanent id; ids are unique; removed ids must be listed as retired."""
-    problems = []
-    for guideline in community.guidelines:
-        seen: set[str] = set()
-        for heading in rule_headings(guideline.body):
-            line = guideline.body_line + heading.index
-            if heading.id is None:
-                suggestion = slugify(heading.title)
-                problems.append(Problem(guideline.path, line,
-                                        f"rule '{heading.title}' has no permanent id: write "
-                                        f"'## {heading.title} {{#{suggestion}}}'"))
-            elif heading.id in seen:
-                problems.append(Problem(guideline.path, line, f"duplicate rule id '{heading.id}'"))
-            elif heading.id in guideline.retired:
-                problems.append(Problem(guideline.path, line,
-                                        f"rule id '{heading.id}' is listed under 'retired' and "
-                                        "must not be used again (ids never change meaning)"))
-            if heading.id:
-                seen.add(heading.id)
-        if not history:
-            continue
-        current = {rule.id for rule in guideline.rules}
-        published: dict[str, str] = {}
-        for version in rule_history(root, guideline.path):
-            for rule_id in version.rules:
-                published.setdefault(rule_id, version.commit[:8])
-        for rule_id, commit in sorted(published.items()):
-            if rule_id not in current and rule_id not in guideline.retired:
-                problems.append(Problem(guideline.path, 1,
-                                        f"rule id '{rule_id}' was published (commit {commit}) and is "
-                                        f"gone: list it under 'retired' if it was removed on purpose",
-                                        "retired"))
-    return problems
-
-
-def check_newsletters(community: model.Community, root: Path) -> list[Problem]:
-    """A newsletter's ``include`` and ``survey`` must point at something."""
-    problems = []
-    includable = {e.path: e for e in (*community.announcements, *community.events, *community.stories)}
-    surveys = {s.id for s in community.surveys}
-    for letter in community.newsletters:
-        if isinstance(letter.include, tuple):
-            for index, path in enumerate(letter.include):
-                if path.lstrip("./") not in includable:
-                    line = letter.line_of("include", index)
-                    exists = (root / path).exists()
-                    why = "it is not an announcement, event or story" if exists else "no such file"
-                    problems.append(Problem(letter.path, line,
-                                            f"include '{path}' points at nothing ({why})", "include"))
-        if letter.survey and letter.survey not in surveys:
-            known = ", ".join(sorted(surveys)) or "none"
-            problems.append(Problem(letter.path, letter.line_of("survey"),
-                                    f"survey '{letter.survey}' does not exist (known surveys: {known})",
-                                    "survey"))
-        if letter.template and not (root / "newsletters" / "templates" / letter.template).is_file():
-            problems.append(Problem(letter.path, letter.line_of("template"),
-                                    f"template '{letter.template}' not found in newsletters/templates/",
-                                    "template"))
-    return problems

@@ -23,6 +23,7 @@ class Entry:
     body: str
     body_line: int
     lang: str | None = None
+    draft: bool = False
     # Line of each front-matter key in the file, for problems found after loading.
     lines: Mapping[tuple[str | int, ...], int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -37,8 +38,8 @@ class Entry:
 
     @property
     def hidden(self) -> bool:
-        """Never public, whatever the date (drafts, stories without consent)."""
-        return False
+        """Never public, whatever the date (drafts, stories awaiting consent)."""
+        return self.draft
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,15 +49,10 @@ class Announcement(Entry):
     tags: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
     image: str | None = None
-    draft: bool = False
 
     @property
     def public_from(self) -> datetime | None:
         return self.date
-
-    @property
-    def hidden(self) -> bool:
-        return self.draft
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,7 +71,7 @@ class Story(Entry):
 
     @property
     def hidden(self) -> bool:
-        return self.consent is not True
+        return self.draft or self.consent is not True
 
 
 EVENT_KINDS = ("call", "meetup", "webinar", "qa", "tutorial")
@@ -132,17 +128,12 @@ class Survey(Entry):
 class Page(Entry):
     description: str | None = None
     date: datetime | None = None
-    draft: bool = False
     hide: tuple[str, ...] = ()
     order: int | None = None
 
     @property
     def public_from(self) -> datetime | None:
         return self.date
-
-    @property
-    def hidden(self) -> bool:
-        return self.draft
 
 
 @dataclass(frozen=True)

@@ -14,16 +14,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
-
-from tidings.content import model
+from tidings.content import model, recurrence
 from tidings.content.source import SourceFile
 from tidings.dates import parse_duration, parse_when
-from tidings.errors import Problem
+from tidings.errors import Problem, Severity
 from tidings.inputs import has_control
+from tidings.locales import check_lang, timezone_hint
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-LANG_RE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 
 
 @dataclass
@@ -35,11 +33,15 @@ class Context:
     source: SourceFile
     problems: list[Problem]
 
-    def report(self, keys: tuple[str | int, ...], message: str) -> None:
+    def report(self, keys: tuple[str | int, ...], message: str, severity: Severity = "error") -> None:
         field_name = ".".join(str(k) for k in keys) or None
         self.problems.append(
-            Problem(self.source.path, self.source.line_of(*keys), message, field_name)
+            Problem(self.source.path, self.source.line_of(*keys), message, field_name, severity)
         )
+
+    def notice(self, keys: tuple[str | int, ...], message: str) -> None:
+        """Worth telling the editor, not wrong: ``check`` still passes."""
+        self.report(keys, message, "notice")
 
 
 Validator = Callable[[Any, Context, tuple[str | int, ...]], Any]
@@ -112,9 +114,9 @@ def text_list(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> tuple[st
 
 
 def lang(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
-    if not isinstance(value, str) or not LANG_RE.match(value):
+    if not isinstance(value, str):
         raise ValueError(f"expected a language code such as en, fi or pt-BR, got {_describe(value)}")
-    return value
+    return check_lang(value)
 
 
 def slug_id(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
@@ -146,9 +148,7 @@ def timezone(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> ZoneInfo:
     try:
         return ZoneInfo(str(value))
     except (ValueError, KeyError):
-        raise ValueError(
-            f"unknown timezone {value!r} (expected an IANA name such as 'Europe/Helsinki')"
-        ) from None
+        raise ValueError(f"unknown timezone {value!r} ({timezone_hint(str(value))})") from None
 
 
 def one_of(*choices: str) -> Validator:
@@ -164,13 +164,15 @@ def one_of(*choices: str) -> Validator:
 
 def rrule(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"expected an RRULE such as FREQ=MONTHLY;BYDAY=1TH, got {_describe(value)}")
-    rule = value.strip().removeprefix("RRULE:")
-    try:
-        rrulestr(rule, dtstart=datetime(2000, 1, 1))
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"not a valid RRULE ({exc}); expected e.g. FREQ=MONTHLY;BYDAY=1TH") from None
-    return rule
+        raise ValueError(f"expected an RRULE such as {recurrence.EXAMPLE}, got {_describe(value)}")
+    # Only the form here: UNTIL is read against the event's own start and timezone when it is built.
+    return recurrence.check_syntax(value)
+
+
+def until_when(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> datetime:
+    """An end such as ``closes``: a date alone means through the end of that day."""
+    moment = parse_when(value, ctx.tz)
+    return recurrence.day_after(moment.date(), ctx.tz) if recurrence.is_date_only(value) else moment
 
 
 def _mapping(value: Any, ctx: Context, keys: tuple[str | int, ...],
@@ -255,21 +257,24 @@ ANNOUNCEMENT: Spec = {
     "tags": (text_list, False), "authors": (text_list, False), "image": (image, False),
     "draft": (boolean, False), "lang": (lang, False),
 }
+# Without 'consent: true' a story is not wrong: it is awaiting consent, and not published.
 STORY: Spec = {
     "title": (text, True), "date": (when, True), "member": (text, True),
-    "consent": (boolean, True), "quote": (text, False), "image": (image, False),
+    "consent": (boolean, False), "quote": (text, False), "image": (image, False),
     "role": (text, False), "tags": (text_list, False), "lang": (lang, False),
+    "draft": (boolean, False),
 }
 EVENT: Spec = {
     "title": (text, True), "start": (text, True), "end": (text, False),
     "duration": (duration, False), "timezone": (timezone, False), "location": (text, False),
     "url": (url, False), "hosts": (text_list, False), "kind": (one_of(*model.EVENT_KINDS), False),
     "repeat": (rrule, False), "date": (when, False), "lang": (lang, False),
+    "draft": (boolean, False),
 }
 SURVEY: Spec = {
     "id": (slug_id, True), "title": (text, True), "questions": (questions, True),
-    "opens": (when, False), "closes": (when, False), "allow_comment": (boolean, False),
-    "publish_comments": (boolean, False), "lang": (lang, False),
+    "opens": (when, False), "closes": (until_when, False), "allow_comment": (boolean, False),
+    "publish_comments": (boolean, False), "lang": (lang, False), "draft": (boolean, False),
 }
 PAGE: Spec = {
     "title": (text, False), "description": (text, False), "date": (when, False),
@@ -278,10 +283,10 @@ PAGE: Spec = {
 }
 GUIDELINE: Spec = {
     "title": (text, True), "order": (integer, False), "updated": (when, False),
-    "retired": (text_list, False),
+    "retired": (text_list, False), "draft": (boolean, False),
 }
 NEWSLETTER: Spec = {
     "subject": (one_line, True), "send_at": (when, True), "audience": (audience, False),
     "include": (include, False), "survey": (slug_id, False), "preheader": (text, False),
-    "template": (text, False),
+    "template": (text, False), "draft": (boolean, False),
 }

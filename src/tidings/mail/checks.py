@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from tidings.config import Config, _line_of
 from tidings.content.loader import body_links, resolve_link
 from tidings.content.model import Community, Newsletter
 from tidings.errors import ContentError, Problem
@@ -13,10 +14,13 @@ from tidings.mail.render import IssueRenderer
 SUBJECT_WARN = 78  # longer subjects are cut in most inboxes
 SUBJECT_MAX = 200
 GMAIL_CLIP = 100 * 1024  # Gmail clips messages above ~102 KB of HTML
+READABLE = 4.5  # WCAG AA contrast for body-size text
 IMG_TAG_RE = re.compile(r"<img\b[^>]*\bsrc=[\"']([^\"']+)[\"']", re.IGNORECASE)
 
 
-def check_newsletter(community: Community, letter: Newsletter, now: datetime) -> list[Problem]:
+def check_newsletter(community: Community, letter: Newsletter, now: datetime, *,
+                     render: bool = True) -> list[Problem]:
+    """Problems only a rendered issue shows; ``render=False`` when its template is known missing."""
     problems: list[Problem] = []
     subject_line = letter.line_of("subject")
     if len(letter.subject) > SUBJECT_MAX:
@@ -44,6 +48,8 @@ def check_newsletter(community: Community, letter: Newsletter, now: datetime) ->
             if not re.match(r"^https?://", src):
                 problems.append(Problem(letter.path, letter.body_line + index,
                                         f"image '{src}' needs an absolute https:// URL"))
+    if not render:
+        return problems
     try:
         rendered = IssueRenderer(community, letter, now).render()
     except ContentError as exc:
@@ -54,6 +60,35 @@ def check_newsletter(community: Community, letter: Newsletter, now: datetime) ->
                                 f"the HTML is {size // 1024} KB: Gmail clips messages over about 100 KB "
                                 "(include fewer items, or summaries)", None, "warning"))
     return problems
+
+
+def contrast(first: str, second: str) -> float:
+    """The WCAG contrast ratio of two #rrggbb colors (1 to 21)."""
+
+    def luminance(color: str) -> float:
+        channels = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def check_brand_color(config: Config) -> list[Problem]:
+    """The email's header and buttons put white text on ``brand_color``: it must stay readable."""
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", config.brand_color):
+        return []  # reported by the settings check
+    ratio = contrast(config.brand_color, "#ffffff")
+    if ratio >= READABLE:
+        return []
+    try:  # the line of the setting (TOML parsers give no positions)
+        line = _line_of((config.root / "pyproject.toml").read_text(encoding="utf-8"), "brand_color")
+    except OSError:
+        line = 0
+    return [Problem("pyproject.toml", line,
+                    f"brand_color {config.brand_color} under the email's white text has a contrast of "
+                    f"{ratio:.1f}:1; at least {READABLE}:1 keeps the header and buttons readable "
+                    "(and spam filters score low-contrast text)", "brand_color", "warning")]
 
 
 def _is_image(target: str) -> bool:

@@ -64,7 +64,7 @@ class IssueContent:
 
 
 def previous_issue(community: Community, newsletter: Newsletter) -> Newsletter | None:
-    earlier = [n for n in community.newsletters if n.send_at < newsletter.send_at]
+    earlier = [n for n in community.newsletters if not n.draft and n.send_at < newsletter.send_at]
     return max(earlier, key=lambda n: n.send_at, default=None)
 
 
@@ -79,7 +79,7 @@ def issue_content(community: Community, newsletter: Newsletter, now: datetime) -
         news: list[Entry] = [a for a in community.announcements if not a.hidden and a.date > since]
         stories: list[Entry] = [s for s in community.stories if not s.hidden and s.date > since]
         chosen = sorted(news, key=_date) + sorted(stories, key=_date)
-        chosen += [e for e in community.events if occurrences(e, at, at + EVENT_WINDOW)]
+        chosen += [e for e in community.events if not e.hidden and occurrences(e, at, at + EVENT_WINDOW)]
     else:
         chosen = [by_path[p.lstrip("./")] for p in newsletter.include if p.lstrip("./") in by_path]
     items = tuple(
@@ -87,7 +87,7 @@ def issue_content(community: Community, newsletter: Newsletter, now: datetime) -
         for e in chosen if isinstance(e, Announcement | Story) and not e.hidden
     )
     events = []
-    for event in (e for e in chosen if isinstance(e, Event)):
+    for event in (e for e in chosen if isinstance(e, Event) and not e.hidden):
         upcoming = occurrences(event, at, at + timedelta(days=366))
         if upcoming:
             events.append(upcoming[0])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import binascii
 import hashlib
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,7 +31,7 @@ from tidings.mail.headers import (
     refuse_control,
 )
 from tidings.mail.render import PLACEHOLDER_RE, RenderedIssue
-from tidings.mail.tokens import Signer
+from tidings.mail.tokens import PREVIEW, Signer
 
 SOFT_BREAK = b"=\r\n"
 __all__ = ["MessageTemplate", "Recipient", "address", "confirmation_message", "header", "qp"]
@@ -74,12 +75,19 @@ class SplicedBody:
 
 
 class MessageTemplate:
-    """Everything of one rendered issue that is the same for every recipient, pre-encoded."""
+    """Everything of one rendered issue that is the same for every recipient, pre-encoded.
 
-    def __init__(self, issue: RenderedIssue, config: Config, signer: Signer) -> None:
+    With ``preview`` (``render``, ``send --to``) every link carries the preview mark, so the
+    collector shows its page and records nothing, and each copy gets a Message-ID of its own.
+    """
+
+    def __init__(self, issue: RenderedIssue, config: Config, signer: Signer, *,
+                 preview: bool = False) -> None:
         self.issue = issue
         self.config = config
         self.signer = signer
+        self.preview = preview
+        self.mark = (PREVIEW,) if preview else ()
         slug = issue.newsletter.slug
         self.boundary = "==tidings-" + hashlib.sha256(f"{slug}:{issue.subject}".encode()).hexdigest()[:28]
         sender_name, sender_email = parseaddr(config.sender)
@@ -109,14 +117,20 @@ class MessageTemplate:
     def personal_values(self, recipient: Recipient) -> dict[str, str]:
         """The signed tokens that make this recipient's links theirs."""
         slug = self.issue.newsletter.slug
-        values = {"unsubscribe": self.signer.sign("unsubscribe", recipient.id, slug)}
+        values = {"unsubscribe": self.signer.sign("unsubscribe", recipient.id, slug, *self.mark)}
         survey = self.issue.content.survey
         if survey is not None:
-            values["survey"] = self.signer.sign("survey", recipient.id, slug, survey.id)
+            values["survey"] = self.signer.sign("survey", recipient.id, slug, survey.id, *self.mark)
         return values
 
     def message_id(self, recipient: Recipient) -> str:
-        """Stable per (issue, subscriber): a resent copy is recognisably the same message."""
+        """Stable per (issue, subscriber): a resent copy is recognisably the same message.
+
+        A preview or test copy gets a new one each time: a provider that saw the test copy's
+        Message-ID would otherwise drop the real issue as a duplicate.
+        """
+        if self.preview:
+            return f"<{self.id_left}.test-{secrets.token_hex(10)}@{self.host}>"
         digest = self.signer.digest("message-id", self.issue.newsletter.slug, recipient.id)
         return f"<{self.id_left}.{digest}@{self.host}>"
 

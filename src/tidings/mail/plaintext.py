@@ -106,9 +106,15 @@ class _TextWriter(HTMLParser):
             self.pre = max(0, self.pre - 1)
         elif tag == "a" and self.links:
             href = self.links.pop()
-            text = self.link_text.pop().strip() if self.link_text else ""
-            if href and not href.startswith("#") and href != text:
-                self.current.append(f" <{href}>" if text else href)
+            raw = self.link_text.pop() if self.link_text else ""
+            text = raw.strip()
+            if not href or href.startswith("#"):
+                return
+            if href == text:  # a bare link: written <url> like every other link
+                written = "".join(self.current)
+                self.current = [written.removesuffix(raw) + f"<{href}>"]
+            else:
+                self.current.append(f" <{href}>" if text else f"<{href}>")
 
     def handle_data(self, data: str) -> None:
         if self.skip:
@@ -128,3 +134,18 @@ def html_to_text(html: str) -> str:
     writer.feed(html)
     writer.close()
     return re.sub(r"\n{3,}", "\n\n", writer.text()).strip()
+
+
+def wrap_text(text: object, indent: str = "", first: str | None = None, width: int = WIDTH) -> str:
+    """One paragraph wrapped at ``width`` columns, lines after the first starting with ``indent``
+    (the first with ``first``, else ``indent``); a word longer than a line (a URL) stays whole."""
+    words = " ".join(str(text).split())
+    if not words:
+        return ""
+    return textwrap.fill(words, width, initial_indent=indent if first is None else first,
+                         subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
+
+
+def link_line(label: object, url: object, indent: str = "", first: str | None = None) -> str:
+    """``label: <url>`` wrapped like ``wrap_text`` (the URL goes whole to the next line if need be)."""
+    return wrap_text(f"{label}: <{url}>", indent, first)

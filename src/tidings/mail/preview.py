@@ -1,7 +1,13 @@
-"""``newsletter render``: an issue exactly as one subscriber would get it, as .eml and .html."""
+"""A member's copy of an issue outside a send: ``newsletter render`` and ``newsletter send --to``.
+
+Both build it here, so the preview is the test copy: the stored subscriber's name, timezone and
+id when the address is on the list, the preview mark on every link (the collector shows the page
+and records nothing), a note at the top, and a Message-ID of its own.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +17,10 @@ from tidings.content.model import Community, Newsletter
 from tidings.errors import UsageError
 from tidings.mail.message import MessageTemplate, Recipient
 from tidings.mail.render import PLACEHOLDER_RE, IssueRenderer
+from tidings.mail.send import matches, recipient_of
 from tidings.mail.tokens import Signer, load_secret
+from tidings.store import DATABASE_ENV, open_database
+from tidings.store.subscribers import Subscriber, get
 
 SAMPLE = Recipient(id="sample", email="member@example.org", name="Sample Member")
 
@@ -23,6 +32,7 @@ class Preview:
     text: str
     recipient: Recipient
     development_key: bool
+    note: str | None = None  # why a real send would not reach this address
 
 
 def find_newsletter(community: Community, slug: str) -> Newsletter:
@@ -34,26 +44,53 @@ def find_newsletter(community: Community, slug: str) -> Newsletter:
     raise UsageError(f"no newsletter '{slug}' in newsletters/ (known: {known})")
 
 
-def preview_recipient(signer: Signer, email: str | None) -> Recipient:
-    """A recipient for ``--to``: known subscribers come from the store once it exists."""
+def stored_subscriber(root: Path, email: str) -> Subscriber | None:
+    """The subscriber with this address, if the list exists and has them (a preview never creates it)."""
+    if not os.environ.get(DATABASE_ENV) and not (root / ".tidings" / "tidings.sqlite").exists():
+        return None
+    engine = open_database(root)
+    try:
+        with engine.connect() as connection:
+            return get(connection, email)
+    finally:
+        engine.dispose()
+
+
+def skipped_because(letter: Newsletter, subscriber: Subscriber) -> str | None:
+    """Why a send of ``letter`` would not reach this subscriber (None: it would)."""
+    if subscriber.state != "confirmed":
+        return f"{subscriber.email} is {subscriber.state}: a send skips them"
+    if not matches(letter.audience, subscriber.lang, subscriber.tags):
+        return f"{subscriber.email} is not in this issue's audience: a send skips them"
+    return None
+
+
+def preview_recipient(signer: Signer, email: str | None, root: Path | None = None,
+                      letter: Newsletter | None = None) -> tuple[Recipient, str | None]:
+    """Who a preview is for (the stored subscriber, else the address alone, else a sample member),
+    and a note when a send of ``letter`` would skip them."""
     if email is None:
-        return SAMPLE
-    return Recipient(id="preview-" + signer.digest("preview", email.lower(), length=12), email=email)
+        return SAMPLE, None
+    known = stored_subscriber(root, email) if root is not None else None
+    if known is None:
+        anonymous = "preview-" + signer.digest("preview", email.lower(), length=12)
+        return Recipient(id=anonymous, email=email), None
+    return recipient_of(known), skipped_because(letter, known) if letter else None
 
 
 def render_preview(root: Path, slug: str, now: datetime, to: str | None = None) -> Preview:
-    """Render issue ``slug`` for ``to`` (or a sample member) as it would be sent at ``now``."""
+    """Issue ``slug`` as ``to`` (or a sample member) would get it at ``now``, marked as a preview."""
     community = load(root)
     letter = find_newsletter(community, slug)
     secret, development = load_secret(root, allow_dev=True)
     signer = Signer(secret)
-    recipient = preview_recipient(signer, to)
-    rendered = IssueRenderer(community, letter, now).render(recipient.timezone)
-    template = MessageTemplate(rendered, community.config, signer)
+    recipient, note = preview_recipient(signer, to, root, letter)
+    rendered = IssueRenderer(community, letter, now).render(recipient.timezone, preview=True)
+    template = MessageTemplate(rendered, community.config, signer, preview=True)
     values = template.personal_values(recipient)
 
     def personal(text: str) -> str:
         return PLACEHOLDER_RE.sub(lambda m: values[m.group(1)], text)
 
     return Preview(template.build(recipient, now), personal(rendered.html), personal(rendered.text),
-                   recipient, development)
+                   recipient, development, note)

@@ -7,6 +7,7 @@ subscriber (unsubscribe and survey links) is left as ``%%tidings:key%%`` placeho
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from dataclasses import dataclass
@@ -18,16 +19,17 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 import markdown
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from mjml import mjml2html
 
 from tidings.content.excerpt import first_paragraph
 from tidings.content.links import KEEP, rewrite_links
 from tidings.content.model import Announcement, Community, Entry, Newsletter, Story
-from tidings.embargo import is_public
+from tidings.embargo import is_public, public_view
 from tidings.errors import ContentError, Problem
-from tidings.mail.issue import IssueContent, issue_content
-from tidings.mail.plaintext import html_to_text
+from tidings.mail.issue import IncludedItem, IssueContent, issue_content
+from tidings.mail.plaintext import html_to_text, link_line, wrap_text
+from tidings.site.schedule import Occurrence
 from tidings.site.text import Text
 from tidings.urls import calendar_url, page_url
 
@@ -63,13 +65,17 @@ def template_environment(root: Path) -> jinja2.Environment:
     if overrides.is_dir():
         loaders.append(jinja2.FileSystemLoader(str(overrides)))
     loaders.append(jinja2.PackageLoader("tidings", "templates/mail"))
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(enabled_extensions=("mjml.j2", "html.j2"),
                                             default_for_string=False),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
+    # For the text part: wrapped lines, and links written "label: <url>".
+    env.filters["wrap"] = wrap_text
+    env.filters["link"] = link_line
+    return env
 
 
 def _template_problem(root: Path, exc: Exception, tb: TracebackType | None) -> Problem:
@@ -110,7 +116,7 @@ class IssueRenderer:
 
         def retarget(path: str, anchor: str) -> str | None:
             if path.startswith("assets/"):
-                return self.config.url(path)
+                return None if path in self.held_back else self.config.url(path)
             linked = by_path.get(path)
             if linked is None or not path.endswith(".md"):
                 return KEEP
@@ -122,67 +128,89 @@ class IssueRenderer:
         self._md.reset()
         return Markup(self._md.convert(markdown_text))  # noqa: S704 - our own Markdown rendering
 
+    @functools.cached_property
+    def held_back(self) -> frozenset[str]:
+        """Assets the site does not publish yet at send time (used only by early-access items)."""
+        if not any(included.public_on for included in self.content.items):
+            return frozenset()
+        from tidings.site.stage import embargoed_assets  # the site's own rule, not a copy of it
+
+        return frozenset(embargoed_assets(public_view(self.community, self.content.at)))
+
     def image_url(self, image: str | None) -> str | None:
-        """Absolute image URL for email; SVG is left out (Gmail and Outlook do not show it)."""
-        if not image or image.lower().endswith(".svg"):
+        """Absolute image URL for email; SVG is left out (Gmail and Outlook do not show it), and
+        so is an image the site holds back until its item is public (it would not load)."""
+        if not image or image.lower().endswith(".svg") or image.lstrip("/") in self.held_back:
             return None
         return image if re.match(r"^https?://", image) else self.config.url(image)
 
     def day(self, moment: datetime) -> str:
         return self.text.day(moment.astimezone(self.config.timezone))
 
-    def context(self, tz: ZoneInfo | None) -> dict[str, Any]:
-        c, t, content = self.config, self.text, self.content
-        letter = self.newsletter
+    def issue_header(self) -> dict[str, Any]:
+        """Subject, intro and the "on the web" line of the issue."""
+        letter, content, t = self.newsletter, self.content, self.text
         intro = self.html_of(self.absolute_links(letter)) if letter.body.strip() else Markup("")
+        # The issue's page is on the site only once all it told early is public (the site's own
+        # rule, ``embargo.newsletter_is_public``): until then the line says when, and links nowhere.
         public_on = content.public_on
-        view_label = (t["mail.view_online_from"].format(date=self.day(public_on)) if public_on
-                      else t["mail.view_online"])
-        items = []
-        for included in content.items:
-            entry = included.entry
-            body = self.absolute_links(entry)
-            early = included.public_on
-            summary = getattr(entry, "summary", None) if isinstance(entry, Announcement) else None
-            # Early-access news is told in full (its page is not on the site yet); the rest is
-            # a teaser with a link, which keeps the message under Gmail's clipping size.
-            html = self.html_of(body) if early else self.html_of(summary or first_paragraph(body))
-            meta = self.day(entry.date)
-            if isinstance(entry, Story):
-                meta = entry.member + (f", {entry.role}" if entry.role else "")
-            items.append({
-                "title": entry.title, "url": None if early else page_url(c, entry),
-                "early": t["mail.early_access"].format(date=self.day(early)) if early else "",
-                "meta": meta, "image_url": self.image_url(entry.image),
-                "quote": entry.quote if isinstance(entry, Story) else None,
-                "html": html, "text": html_to_text(html),
-            })
-        events = []
-        for occurrence in content.events:
-            event = occurrence.event
-            zone = tz or event.timezone
-            start, end = occurrence.start.astimezone(zone), occurrence.end.astimezone(zone)
-            when = (f"{t.day(start)} ({t['events.all_day']})" if event.all_day
-                    else f"{t.day(start)}, {t.time_range(start, end)}")
-            public = is_public(event, content.at)
-            events.append({
-                "title": event.title, "when": when, "where": event.location or "",
-                "url": event.url or (page_url(c, event) if public else None),
-                "calendar_url": calendar_url(c, event),
-            })
-        survey = None
-        if content.survey:
-            s = content.survey
-            intro_html = self.html_of(self.absolute_links(s)) if s.body.strip() else Markup("")
-            survey = {
-                "title": s.title, "intro_html": intro_html, "intro_text": html_to_text(intro_html),
-                "questions": [{
-                    "text": q.text,
-                    "options": [{"label": option,
-                                 "url": c.collector(f"s/{SURVEY}?q={q.id}&a={index}")}
-                                for index, option in enumerate(q.options)],
-                } for q in s.questions],
-            }
+        return {
+            "subject": letter.subject, "preheader": letter.preheader or "",
+            "intro_html": intro, "intro_text": html_to_text(intro),
+            "view_url": None if public_on else page_url(self.config, letter),
+            "view_label": (t["mail.view_online_from"].format(date=self.day(public_on)) if public_on
+                           else t["mail.view_online"]),
+        }
+
+    def item(self, included: IncludedItem) -> dict[str, Any]:
+        entry, early, t = included.entry, included.public_on, self.text
+        body = self.absolute_links(entry)
+        summary = getattr(entry, "summary", None) if isinstance(entry, Announcement) else None
+        # Early-access news is told in full (its page is not on the site yet); the rest is
+        # a teaser with a link, which keeps the message under Gmail's clipping size.
+        html = self.html_of(body) if early else self.html_of(summary or first_paragraph(body))
+        meta = self.day(entry.date)
+        if isinstance(entry, Story):
+            meta = entry.member + (f", {entry.role}" if entry.role else "")
+        return {
+            "title": entry.title, "url": None if early else page_url(self.config, entry),
+            "early": t["mail.early_access"].format(date=self.day(early)) if early else "",
+            "meta": meta, "image_url": self.image_url(entry.image),
+            "quote": entry.quote if isinstance(entry, Story) else None,
+            "html": html, "text": html_to_text(html),
+        }
+
+    def event(self, occurrence: Occurrence, tz: ZoneInfo | None) -> dict[str, Any]:
+        event, t = occurrence.event, self.text
+        zone = tz or event.timezone
+        start, end = occurrence.start.astimezone(zone), occurrence.end.astimezone(zone)
+        when = (f"{t.day(start)} ({t['events.all_day']})" if event.all_day
+                else f"{t.day(start)}, {t.time_range(start, end)}")
+        # The event's page and .ics are on the site only once it is announced.
+        public = is_public(event, self.content.at)
+        return {
+            "title": event.title, "when": when, "where": event.location or "",
+            "url": event.url or (page_url(self.config, event) if public else None),
+            "calendar_url": calendar_url(self.config, event) if public else None,
+        }
+
+    def survey(self) -> dict[str, Any] | None:
+        s = self.content.survey
+        if s is None:
+            return None
+        intro_html = self.html_of(self.absolute_links(s)) if s.body.strip() else Markup("")
+        return {
+            "title": s.title, "intro_html": intro_html, "intro_text": html_to_text(intro_html),
+            "questions": [{
+                "text": q.text,
+                "options": [{"label": option, "url": self.config.collector(f"s/{SURVEY}?q={q.id}&a={index}")}
+                            for index, option in enumerate(q.options)],
+            } for q in s.questions],
+        }
+
+    def context(self, tz: ZoneInfo | None, preview: bool = False) -> dict[str, Any]:
+        """What the templates see; ``preview`` adds the note that marks a preview or test copy."""
+        c, t, content = self.config, self.text, self.content
         rule_changes = [{
             "title": change.title, "url": page_url(c, change.guideline, change.rule_id),
             "what": t["mail.rule_added"] if change.what == "added" else t["mail.rule_changed"],
@@ -191,31 +219,33 @@ class IssueRenderer:
         labels["mail.why"] = labels["mail.why"].format(name=c.name)
         return {
             "lang": self.lang,
+            "preview": labels["mail.preview"] if preview else "",
             "community": {
                 "name": c.name, "site_url": c.site_url, "site_host": c.host, "contact": c.contact,
                 "brand_color": c.brand_color, "logo_url": self.image_url(c.logo),
             },
-            "issue": {
-                "subject": letter.subject, "preheader": letter.preheader or "",
-                "intro_html": intro, "intro_text": html_to_text(intro),
-                "view_url": page_url(c, letter), "view_label": view_label,
-            },
-            "items": items, "events": events, "survey": survey, "rule_changes": rule_changes,
+            "issue": self.issue_header(),
+            "items": [self.item(included) for included in content.items],
+            "events": [self.event(occurrence, tz) for occurrence in content.events],
+            "survey": self.survey(), "rule_changes": rule_changes,
             "unsubscribe_url": c.collector(f"u/{UNSUBSCRIBE}"),
             "labels": labels,
         }
 
     # -- rendering ---------------------------------------------------------------------------
-    def render(self, tz: ZoneInfo | None = None) -> RenderedIssue:
-        """The issue for subscribers in ``tz`` (None: each event in its own timezone)."""
-        key = str(tz)
+    def render(self, tz: ZoneInfo | None = None, *, preview: bool = False) -> RenderedIssue:
+        """The issue for subscribers in ``tz`` (None: each event in its own timezone).
+
+        ``preview``: a preview or test copy, marked as such at its top.
+        """
+        key = f"{tz}:{preview}"
         if key not in self._cache:
-            self._cache[key] = self._render(tz)
+            self._cache[key] = self._render(tz, preview)
         return self._cache[key]
 
-    def _render(self, tz: ZoneInfo | None) -> RenderedIssue:
+    def _render(self, tz: ZoneInfo | None, preview: bool) -> RenderedIssue:
         root = self.config.root
-        context = self.context(tz)
+        context = self.context(tz, preview)
         template_name = self.newsletter.template or "newsletter.mjml.j2"
         text_name = (template_name.removesuffix(".mjml.j2") + ".txt.j2"
                      if self.newsletter.template else "newsletter.txt.j2")
@@ -238,7 +268,33 @@ class IssueRenderer:
             problem = Problem(self.newsletter.path, 1, f"MJML could not be compiled: {exc}")
             raise ContentError([problem]) from None
         text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+        html = quiet_preheader(html)
+        if preview:
+            html, text = marked(html, text, context["preview"])
         return RenderedIssue(self.newsletter, self.content, self.newsletter.subject, html, text)
+
+
+# MJML hides the preheader as 1px white text: spam filters score that as hidden text
+# (SpamAssassin's HTML_FONT_LOW_CONTRAST). display:none hides it just as well in every client.
+MJML_PREHEADER = ('<div style="display:none;font-size:1px;color:#ffffff;line-height:1px;'
+                  'max-height:0px;max-width:0px;opacity:0;overflow:hidden;">')
+PREHEADER = '<div style="display:none;max-height:0px;max-width:0px;overflow:hidden;mso-hide:all;">'
+
+
+def quiet_preheader(html: str) -> str:
+    """The compiled HTML with ``mj-preview``'s text hidden without a low-contrast font."""
+    return html.replace(MJML_PREHEADER, PREHEADER, 1)
+
+
+def marked(html: str, text: str, note: str) -> tuple[str, str]:
+    """A preview's parts with its note at the top, also when a template of one's own left it out."""
+    if note not in text:
+        text = f"*** {wrap_text(note)} ***\n\n{text}"
+    if str(escape(note)) not in html:  # the templates write it HTML-escaped
+        banner = ('<div style="background:#fff8c5;color:#3b2300;padding:10px 16px;font:600 14px/1.4 '
+                  f'sans-serif">{escape(note)}</div>')
+        html = re.sub(r"(<body\b[^>]*>)", lambda m: m.group(1) + banner, html, count=1)
+    return html, text
 
 
 def validate_mjml(source: str, path: str) -> list[Problem]:

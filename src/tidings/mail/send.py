@@ -367,8 +367,9 @@ def send_issue(engine: sa.Engine, community: Community, letter: Newsletter, tran
 
 
 def due_issues(engine: sa.Engine, community: Community, at: datetime) -> list[Newsletter]:
-    """Issues whose send_at has passed and that are not fully sent, oldest first."""
+    """Issues whose send_at has passed and that are not fully sent, oldest first (never drafts)."""
     with engine.connect() as connection:
         done = {row.issue for row in connection.execute(sa.select(issues_done.c.issue))}
-    return sorted((n for n in community.newsletters if n.send_at <= at and n.slug not in done),
+    return sorted((n for n in community.newsletters
+                   if not n.draft and n.send_at <= at and n.slug not in done),
                   key=lambda n: n.send_at)

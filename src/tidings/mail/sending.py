@@ -6,14 +6,15 @@ import asyncio
 import os
 import sys
 from datetime import UTC, datetime
+from email.utils import parseaddr
 from pathlib import Path
 
-from tidings.config import collector_url_warning, is_local_host
+from tidings.config import collector_url_warning, is_local_host, load_config
 from tidings.content import load
 from tidings.content.model import Community
 from tidings.errors import ConfigError, UsageError
-from tidings.mail.preview import find_newsletter, preview_recipient
-from tidings.mail.send import IssueSender, SendOptions, SendSummary, due_issues, recipient_of
+from tidings.mail.preview import find_newsletter, render_preview
+from tidings.mail.send import IssueSender, SendOptions, SendSummary, due_issues
 from tidings.mail.tokens import Signer, load_secret
 from tidings.mail.transport import (
     SMTP_ENV,
@@ -24,7 +25,6 @@ from tidings.mail.transport import (
     transport_from_env,
 )
 from tidings.store import DATABASE_ENV, open_database
-from tidings.store.subscribers import get
 
 
 def _report(summary: SendSummary) -> int:
@@ -68,12 +68,27 @@ def refuse_local_links(community: Community, transport: Transport) -> None:
                           f"{warning.path}:{warning.line}: {warning.message}")
 
 
-async def _send_one(transport: Transport, envelope_from: str, to: str, data: bytes) -> None:
-    await transport.open(1)
-    try:
-        await transport.send(0, envelope_from, to, data)
-    finally:
-        await transport.close()
+def _send_test_copy(root: Path, slug: str, to: str, transport: Transport, dry_run: bool = False) -> int:
+    """One test copy, built as ``newsletter render`` builds it: nothing is recorded anywhere."""
+    preview = render_preview(root, slug, datetime.now(UTC), to)
+    if dry_run:
+        print(f"dry run: rendered a test copy of '{slug}' for {to} ({len(preview.message) // 1024} KB); "
+              "sent nothing")
+        return 0
+    sender = parseaddr(load_config(root).sender)[1]
+
+    async def one() -> None:
+        await transport.open(1)
+        try:
+            await transport.send(0, sender, to, preview.message)
+        finally:
+            await transport.close()
+
+    asyncio.run(one())
+    print(f"sent a test copy of '{slug}' to {to} through {transport.description}")
+    if preview.note:
+        print(f"note: {preview.note}", file=sys.stderr)
+    return 0
 
 
 def run_send(root: Path, slug: str, *, concurrency: int = 4, rate: float | None = None,
@@ -83,26 +98,14 @@ def run_send(root: Path, slug: str, *, concurrency: int = 4, rate: float | None 
         raise UsageError("--concurrency must be at least 1 and --rate above 0")
     root = root.resolve()
     transport = transport or sending_transport(root, outbox, records=not dry_run and to is None)
+    if to is not None:
+        return _send_test_copy(root, slug, to, transport, dry_run)
     community = load(root)
     letter = find_newsletter(community, slug)
-    if not dry_run and to is None:
+    if not dry_run:
         refuse_local_links(community, transport)
-    secret, _ = load_secret(root, allow_dev=dry_run or to is not None)
-    signer = Signer(secret)
+    signer = Signer(load_secret(root, allow_dev=dry_run)[0])
     engine = open_database(root)
-    if to is not None:
-        with engine.connect() as connection:
-            known = get(connection, to)
-        recipient = recipient_of(known) if known else preview_recipient(signer, to)
-        sender = IssueSender(engine, community, letter, transport, signer, SendOptions(concurrency=1))
-        data = sender.template_for(recipient).build(recipient, datetime.now(UTC))
-        if dry_run:
-            print(f"dry run: rendered a test copy of '{slug}' for {to} ({len(data) // 1024} KB); "
-                  "sent nothing")
-            return 0
-        asyncio.run(_send_one(transport, sender.envelope_from, to, data))
-        print(f"sent a test copy of '{slug}' to {to} through {transport.description}")
-        return 0
     options = SendOptions(concurrency=concurrency, rate=rate, dry_run=dry_run)
     if dry_run:
         print(f"dry run: rendering '{slug}' for its audience; nothing is sent", file=sys.stderr)

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
@@ -16,6 +17,15 @@ from tidings.errors import ConfigError, TokenError
 
 SECRET_ENV = "TIDINGS_SECRET"
 PURPOSES = ("unsubscribe", "survey", "confirm")
+PREVIEW = "preview"  # the last value of a link in a preview or test copy: it shows, never records
+
+
+@dataclass(frozen=True)
+class Link:
+    """What an email link was signed with, and whether it comes from a preview or test copy."""
+
+    values: tuple[str, ...]
+    preview: bool
 
 
 def load_secret(root: Path | None = None, *, allow_dev: bool = False) -> tuple[str, bool]:
@@ -96,6 +106,15 @@ class Signer:
         except (ValueError, UnicodeDecodeError):
             raise TokenError("this link is not valid") from None
         return text.split("\x1f")
+
+    def verify_link(self, purpose: str, token: str, count: int) -> Link:
+        """A link's ``count`` values; a preview link carries one more, the ``PREVIEW`` mark."""
+        values = self.verify(purpose, token)
+        if len(values) == count + 1 and values[-1] == PREVIEW:
+            return Link(tuple(values[:-1]), True)
+        if len(values) != count:
+            raise TokenError("this link is not valid")
+        return Link(tuple(values), False)
 
     def digest(self, *values: str, length: int = 20) -> str:
         """A keyed, stable hex digest (Message-IDs, pseudonyms): reveals nothing without the key."""

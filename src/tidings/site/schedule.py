@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 import icalendar
 from dateutil.relativedelta import relativedelta
-from dateutil.rrule import rrulestr
 
 from tidings.config import Config
+from tidings.content import recurrence
 from tidings.content.excerpt import first_paragraph
 from tidings.content.model import Event
+from tidings.site.vtimezone import build_vtimezone
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ def occurrences(event: Event, since: datetime, until: datetime) -> list[Occurren
         starts: Iterable[datetime] = [event.start]
     else:
         # Wall-clock recurrence in the event's zone: 18:00 stays 18:00 across DST changes.
-        rule = rrulestr(event.repeat, dtstart=event.start.astimezone(event.timezone))
+        rule = recurrence.expand(event.repeat, event.start, event.timezone)
         starts = rule.between(since - length, until, inc=True)
     found = []
     for start in starts:
@@ -100,11 +101,34 @@ def build_calendar(events: Iterable[Event], config: Config, stamp: datetime,
         if event.kind:
             vevent.add("categories", [event.kind])
         cal.add_component(vevent)
-    years = [e.start.year for e in events] or [stamp.year]
-    # Transitions only for the years the calendar covers (the default spans 1970-2038).
-    cal.add_missing_timezones(first_date=date(min(years) - 1, 1, 1),
-                              last_date=date(max(years, default=stamp.year) + 6, 1, 1))
+    for block in timezones(events):
+        cal.add_component(block)
     return bytes(cal.to_ical())
+
+
+def timezones(events: Iterable[Event]) -> list[icalendar.Timezone]:
+    """One VTIMEZONE per zone of the timed events, sorted by name, covering every occurrence."""
+    spans: dict[str, tuple[date, date | None]] = {}
+    for event in events:
+        if event.all_day:
+            continue  # DATE values carry no TZID
+        key = str(event.timezone)
+        first = event.start.astimezone(event.timezone).date()
+        last: date | None = (event.end.astimezone(event.timezone).date() if not event.repeat
+                             else _last_day(event))
+        if key in spans:
+            known_first, known_last = spans[key]
+            first = min(first, known_first)
+            last = None if last is None or known_last is None else max(last, known_last)
+        spans[key] = (first, last)
+    # Sorted: the same sources give the same bytes whatever the hash seed.
+    return [build_vtimezone(key, *spans[key]) for key in sorted(spans)]
+
+
+def _last_day(event: Event) -> date | None:
+    assert event.repeat is not None
+    last = recurrence.last_start(event.repeat, event.start, event.timezone)
+    return None if last is None else (last + event.duration).astimezone(event.timezone).date()
 
 
 def format_offset(moment: datetime) -> str:
@@ -121,8 +145,12 @@ _DAYS = {"MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday", "
 _UNITS = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}
 
 
-def describe_rule(rule: str) -> str | None:
-    """``FREQ=MONTHLY;BYDAY=1TH`` as "every month on the first Thursday" (None if too unusual)."""
+def describe_rule(rule: str, tz: tzinfo = UTC) -> str | None:
+    """``FREQ=MONTHLY;BYDAY=1TH`` as "every month on the first Thursday" (None if too unusual).
+
+    An UNTIL is shown as its day in ``tz``, the event's timezone.
+    """
+    last_day = recurrence.until_day(rule, tz)
     parts = dict(part.split("=", 1) for part in rule.upper().split(";") if "=" in part)
     unit = _UNITS.get(parts.pop("FREQ", ""))
     if unit is None:
@@ -149,6 +177,6 @@ def describe_rule(rule: str) -> str | None:
         return None
     if count:
         text += f", {count} times"
-    if until:
-        text += f", until {until[:4]}-{until[4:6]}-{until[6:8]}"
+    if until and last_day:
+        text += f", until {last_day.isoformat()}"
     return text

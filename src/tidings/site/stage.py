@@ -14,7 +14,7 @@ import re
 import shutil
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -231,7 +231,7 @@ class Stager:
             page = staged_path(event)
             details = [f"**{t['events.when']}:** {self.when(event.start, event.end, event.all_day)}"]
             if event.repeat:
-                details.append(f"**{t['events.repeats']}:** {self.repeats(event.repeat)}")
+                details.append(f"**{t['events.repeats']}:** {self.repeats(event.repeat, event.timezone)}")
             if event.location:
                 details.append(f"**{t['events.where']}:** {md(event.location)}")
             if event.hosts:
@@ -263,7 +263,7 @@ class Stager:
                 hours = "" if event.all_day else ", " + t.time_range(
                     first, event.end.astimezone(event.timezone))
                 out.append(f"- [{md(event.title)}]({rel(index, staged_path(event))}) · "
-                           f"{self.repeats(event.repeat)}{hours}\n")
+                           f"{self.repeats(event.repeat, event.timezone)}{hours}\n")
         gone = [o for o in schedule.past(events, now) if not o.event.repeat]
         if gone:
             out.append(f"\n## {t['events.past']}\n\n")
@@ -272,9 +272,9 @@ class Stager:
         urls = {e.path: page_url(self.config, e) for e in events}
         self.files["events.ics"] = schedule.build_calendar(events, self.config, now, urls)
 
-    def repeats(self, rule: str) -> str:
+    def repeats(self, rule: str, tz: tzinfo) -> str:
         """A readable recurrence in English; the RRULE itself in other languages."""
-        described = schedule.describe_rule(rule) if self.text.locale.language == "en" else None
+        described = schedule.describe_rule(rule, tz) if self.text.locale.language == "en" else None
         return described[0].upper() + described[1:] if described else f"`{rule}`"
 
     def occurrence_line(self, occurrence: schedule.Occurrence, page: str) -> str:
@@ -295,7 +295,9 @@ class Stager:
             if survey.closes:
                 closed = survey.closes <= self.view.as_of
                 label = t["surveys.closed"] if closed else t["surveys.open_until"]
-                lines.append(f"*{label}: {t.day(survey.closes.astimezone(self.config.timezone))}*\n\n")
+                # The last moment still open: 'closes: 2027-01-31' is open through the 31st.
+                last = (survey.closes - timedelta(microseconds=1)).astimezone(self.config.timezone)
+                lines.append(f"*{label}: {t.day(last)}*\n\n")
             lines.append(self.body(survey, page) + "\n")
             for question in survey.questions:
                 lines.append(f"**{md(question.text)}**\n\n")

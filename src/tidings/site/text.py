@@ -77,15 +77,19 @@ EN = {
     "mail.view_online_from": "On the web from {date}",
     "mail.events": "Coming up",
     "mail.add_to_calendar": "Add to calendar",
+    "mail.join": "Join",
     "mail.stories": "Member stories",
     "mail.survey": "Quick survey",
-    "mail.survey_hint": "One click answers. You can add a comment on the next page.",
+    "mail.survey_hint": "Each answer opens a page with your choice ticked: press Send there to "
+                        "answer (you can add a comment). Opening the page records nothing.",
     "mail.guidelines": "Our guidelines changed",
     "mail.rule_added": "new rule",
     "mail.rule_changed": "reworded",
     "mail.why": "You receive this because you subscribed to news from {name}.",
     "mail.unsubscribe": "Unsubscribe",
-    "mail.unsubscribe_text": "Unsubscribe with one click",
+    "mail.unsubscribe_text": "Unsubscribe (opens a page where one button unsubscribes you at once)",
+    "mail.preview": "Preview copy, not sent to members: its links open the pages members see, "
+                    "and nothing you do there is recorded.",
 }
 
 FI = {
@@ -100,7 +104,9 @@ FI = {
     "mail.early_access": "Ennakkotieto · julkinen {date}", "mail.read_more": "Lue lisää",
     "mail.view_online": "Avaa selaimessa", "mail.events": "Tulossa",
     "mail.add_to_calendar": "Lisää kalenteriin", "mail.survey": "Pikakysely",
-    "mail.unsubscribe": "Peru tilaus",
+    "mail.unsubscribe": "Peru tilaus", "mail.join": "Liity mukaan",
+    "mail.preview": "Esikatselu, ei lähetetty jäsenille: linkit avaavat samat sivut kuin jäsenillä, "
+                    "eikä mitään tallenneta.",
 }
 DE = {
     "home.latest": "Neuigkeiten", "home.all_news": "Alle Neuigkeiten", "home.next_events": "Nächste Termine",
@@ -114,7 +120,9 @@ DE = {
     "mail.early_access": "Vorab · öffentlich am {date}", "mail.read_more": "Weiterlesen",
     "mail.view_online": "Im Browser ansehen", "mail.events": "Demnächst",
     "mail.add_to_calendar": "Zum Kalender hinzufügen", "mail.survey": "Kurze Umfrage",
-    "mail.unsubscribe": "Abmelden",
+    "mail.unsubscribe": "Abmelden", "mail.join": "Teilnehmen",
+    "mail.preview": "Vorschau, nicht an Mitglieder verschickt: Die Links öffnen die Seiten, die "
+                    "Mitglieder sehen, und nichts wird gespeichert.",
 }
 BUILTIN = {"en": EN, "fi": FI, "de": DE}
 

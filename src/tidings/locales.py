@@ -1,0 +1,64 @@
+"""Language codes and timezone names, checked the same way wherever they enter.
+
+Front matter ``lang``, a newsletter's ``audience.lang``, ``[tool.tidings] language`` and a
+subscriber's language all go through ``check_lang``; every timezone name through
+``check_timezone`` or ``timezone_hint``. Each raises ValueError in words an editor understands.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import zoneinfo
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError
+from babel.languages import get_official_languages
+
+from tidings.inputs import LANG_MAX, TIMEZONE_MAX
+
+LANG_RE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
+
+
+def show(value: str, limit: int = 60) -> str:
+    """A value as it may appear in a message: quoted, escaped, cut short."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
+@lru_cache(maxsize=1024)
+def check_lang(value: str) -> str:
+    """A language code babel knows (``en``, ``fi``, ``pt-BR``); ValueError saying what to write."""
+    if len(value) > LANG_MAX:
+        raise ValueError(f"a language code has at most {LANG_MAX} characters, not {len(value)}")
+    if not LANG_RE.fullmatch(value):
+        raise ValueError(f"{show(value)} is not a language code such as en, fi or pt-BR")
+    try:
+        Locale.parse(value.replace("_", "-"), sep="-")
+    except (UnknownLocaleError, ValueError):
+        official = get_official_languages(value.upper()) if len(value) == 2 else ()
+        if official:  # `gr` is Greece, `se` Sweden: a country code written for a language
+            hint = f"{value} is a country code; did you mean {official[0]}?"
+        else:
+            hint = "expected a code such as en, fi or pt-BR"
+        raise ValueError(f"{show(value)} is not a language code ({hint})") from None
+    return value
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones() - {"localtime", "posixrules", "Factory"})
+
+
+def timezone_hint(value: str) -> str:
+    """What to write instead of an unknown timezone: the closest IANA name, or an example."""
+    close = difflib.get_close_matches(value, sorted(_zones()), n=1, cutoff=0.75)
+    return f"did you mean '{close[0]}'?" if close else "expected an IANA name such as 'Europe/Helsinki'"
+
+
+def check_timezone(value: str) -> str:
+    """An IANA timezone name; ValueError otherwise (with the closest name when there is one)."""
+    if len(value) > TIMEZONE_MAX or value not in _zones():
+        message = f"{show(value)} is not an IANA timezone such as Europe/Helsinki"
+        hint = timezone_hint(value) if len(value) <= TIMEZONE_MAX else ""
+        raise ValueError(message + (f" ({hint})" if hint.startswith("did") else ""))
+    return value
