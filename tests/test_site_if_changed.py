@@ -106,3 +106,21 @@ def test_a_scheduled_build_compares_with_the_published_site(
     later = site(root, "--as-of", AFTER, "--if-changed", env=env)
     assert later.returncode == 0 and "Built" in later.stdout, later.stderr
     assert outputs.read_text().split() == ["built=true", "built=false", "built=true"]
+
+
+def test_the_fingerprint_is_the_same_in_every_process(make_repo: MakeRepo) -> None:
+    """Events in several timezones: nothing staged may follow PYTHONHASHSEED, or no build is skipped."""
+    root = make_repo({
+        **FILES,
+        "content/events/sao-paulo.md": "---\ntitle: São Paulo meetup\nstart: 2026-12-12T18:00\n"
+                                       "duration: PT2H\ntimezone: America/Sao_Paulo\n---\nMeet.\n",
+        "content/events/berlin.md": "---\ntitle: Berlin meetup\nstart: 2026-12-14T18:00\nduration: PT2H\n"
+                                    "timezone: Europe/Berlin\nrepeat: FREQ=MONTHLY;BYDAY=2MO\n---\nMeet.\n",
+    })
+    code = ("import sys; from datetime import datetime; from pathlib import Path; "
+            "from tidings.site.fingerprint import view_fingerprint; "
+            "print(view_fingerprint(Path(sys.argv[1]), datetime.fromisoformat(sys.argv[2])))")
+    found = {subprocess.run([sys.executable, "-c", code, str(root), at(BEFORE).isoformat()],
+                            env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True,
+                            check=True).stdout.strip() for seed in ("1", "2", "3")}
+    assert len(found) == 1, found
