@@ -20,6 +20,7 @@ PYPROJECT = """\
 name = "Canary Club"
 description = "A small test community."
 site_url = "https://club.example.org/"
+collector_url = "https://collect.club.example.org/"
 timezone = "Europe/Helsinki"
 language = "en"
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tidings.config import collector_url_warning
 from tidings.content import check
 from tidings.content.model import Community
 from tidings.errors import Problem
@@ -13,6 +14,8 @@ from tidings.errors import Problem
 def check_all(root: Path, now: datetime | None = None) -> tuple[Community | None, list[Problem]]:
     """Content problems, then the mail checks of every newsletter that loaded (even one with errors)."""
     community, problems = check(root)
+    if community is not None and (warning := collector_url_warning(community.config)) is not None:
+        problems.append(warning)
     if community is not None and community.newsletters:
         from tidings.mail.checks import check_brand_color, check_newsletter  # costly: only if needed
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -45,11 +47,21 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_site(args: argparse.Namespace) -> int:
-    from tidings.site.engine import build_site
+    from tidings.site.engine import build_if_changed, build_site
+    from tidings.site.fingerprint import tell_actions
 
     as_of = _as_of(args.as_of, args.root)
     out = Path(args.out) if args.out else None
-    result = build_site(args.root, as_of, out, strict=args.strict)
+    if args.if_changed is None:
+        result = build_site(args.root, as_of, out, strict=args.strict)
+    else:
+        built, where = build_if_changed(args.root, as_of, args.if_changed, out, strict=args.strict)
+        if built is None:
+            tell_actions(built=False)
+            print(f"Unchanged as of {as_of.isoformat()}: the site at {where} is current; not rebuilt")
+            return 0
+        result = built
+    tell_actions(built=True)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"Built {result.pages} pages as of {as_of.isoformat()}: {result.site_dir / 'index.html'}")
@@ -204,11 +216,13 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from tidings.scaffold import init
+    from tidings.scaffold import create
 
     target = Path(args.dir)
-    init(target, name=args.name, timezone=args.timezone)
-    print(f"Created a community repo in {target}/. Next: cd {target} && python build.py site")
+    made = create(target, name=args.name, timezone=args.timezone)
+    for note in made.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"Created a community repo in {target}/. Next: {made.next_step}")
     return 0
 
 
@@ -229,6 +243,17 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "init": (cmd_init, "scaffold a new community repo in DIR"),
     "demo": (cmd_demo, "build the example community's site and show where to look"),
 }
+
+
+def _add_site(site: argparse.ArgumentParser) -> None:
+    """``site`` options."""
+    site.add_argument("--as-of", metavar="T", help="ISO date or date-time; items dated later are left out")
+    site.add_argument("--out", metavar="DIR", help="output folder (default: site/)")
+    site.add_argument("--strict", action="store_true", help="fail on site engine warnings (broken links, …)")
+    site.add_argument("--if-changed", nargs="?", const="published", metavar="FROM",
+                      help="build only if the site as of T differs from the one whose fingerprint is "
+                           "at FROM: 'published' (the default: under site_url), a URL, or a "
+                           ".tidings-fingerprint file")
 
 
 def _add_sending(letters: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -257,11 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     parsers = {name: sub.add_parser(name, help=text, description=text)
                for name, (_, text) in COMMANDS.items()}
-    parsers["site"].add_argument("--as-of", metavar="T",
-                                 help="ISO date or date-time; items dated later are left out")
-    parsers["site"].add_argument("--out", metavar="DIR", help="output folder (default: site/)")
-    parsers["site"].add_argument("--strict", action="store_true",
-                                 help="fail on site engine warnings (broken links, …)")
+    _add_site(parsers["site"])
     parsers["serve"].add_argument("--dev-addr", default="127.0.0.1:8000", metavar="HOST:PORT")
     parsers["serve"].add_argument("--as-of", metavar="T", help="preview the site as it will look at T")
     letters = parsers["newsletter"].add_subparsers(dest="action", metavar="ACTION")
@@ -316,7 +337,30 @@ def _print_problems(problems: Sequence[Problem]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; return its exit code (0 ok, 1 content problems, 2 usage)."""
+    """Run one command; return its exit code (0 ok, 1 content problems, 2 usage).
+
+    When the reader of the output goes away (``… | head``), stop quietly with 141, the status
+    of a Unix tool ended by SIGPIPE.
+    """
+    try:
+        status = _run(argv)
+        sys.stdout.flush()  # a pipe closed early must fail here, not at interpreter exit
+        return status
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # stdout is not a file (captured in a test): nothing is left to flush
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from tidings.errors import ContentError, Problem
@@ -180,3 +182,29 @@ def load_config(root: Path) -> Config:
     values["trusted_proxies"] = tuple(str(p) for p in values.get("trusted_proxies", ()))
     values.setdefault("name", root.resolve().name)
     return Config(root=root, **values)
+
+
+def is_local_host(host: str) -> bool:
+    """localhost, a loopback or private address, or a name only a local network knows."""
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost" or "." not in host or host.endswith(
+            (".localhost", ".local", ".internal", ".lan", ".home.arpa")):
+        return True
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return False
+
+
+def collector_url_warning(config: Config) -> Problem | None:
+    """A public site whose collector is not https: its unsubscribe links would not work."""
+    if is_local_host(urlsplit(config.site_url).hostname or "") or config.collector_url.startswith("https://"):
+        return None
+    path = config.root / "pyproject.toml"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    line = _line_of(text, "collector_url") or _line_of(text, "site_url")
+    return Problem("pyproject.toml", line,
+                   f"[tool.tidings] 'collector_url' is {config.collector_url} while the site is public at "
+                   f"{config.site_url}: every sign-up form, survey button and unsubscribe link would point "
+                   "there. Set collector_url to the https address of the collector", "collector_url",
+                   "warning")

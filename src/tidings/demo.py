@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tidings.content import load
 from tidings.embargo import public_view
+from tidings.hints import build_command
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.send import IssueSender, SendOptions
 from tidings.mail.tokens import Signer, load_secret
@@ -71,7 +73,9 @@ def run_demo(root: Path) -> int:
     if community.newsletters:
         print(f"  mail:     {caught / 'new'}  (one .eml-style file per message, open with any mail app)")
     print()
-    print("  Browse the site with live reload:  python build.py serve   (then open http://127.0.0.1:8000/)")
+    print(f"  Browse the site with live reload:  {build_command(root, 'serve')}   "
+          "(then open http://127.0.0.1:8000/)")
     if community.newsletters:
-        print(f"  See one message as a subscriber:   python build.py newsletter render {letter.slug} --open")
+        print("  See one message as a subscriber:   "
+              f"{build_command(root, f'newsletter render {shlex.quote(letter.slug)} --open')}")
     return 0

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -10,6 +13,8 @@ from pathlib import Path
 
 from tidings import __version__
 from tidings.errors import UsageError
+from tidings.hints import build_command
+from tidings.install_source import Requirement, running_requirement
 from tidings.locales import check_timezone
 
 # Files named without their leading dot in the package (setuptools skips dotfiles).
@@ -37,8 +42,11 @@ def _walk(node: Traversable, prefix: str = "") -> list[tuple[str, Traversable]]:
 
 
 def init(target: Path, *, name: str | None = None, timezone: str = "UTC",
-         today: date | None = None) -> list[Path]:
-    """Create a community repo in ``target`` (which must be empty or absent); return its files."""
+         today: date | None = None, requirement: Requirement | None = None) -> list[Path]:
+    """Create a community repo in ``target`` (which must be empty or absent); return its files.
+
+    ``requirement`` is how its workflows install tidings (default: the source of this one).
+    """
     if target.exists() and any(target.iterdir()):
         raise UsageError(f"{target} is not empty; choose a new folder")
     try:
@@ -54,6 +62,7 @@ def init(target: Path, *, name: str | None = None, timezone: str = "UTC",
         "__FIRST_THURSDAY__": _first_thursday_after(today).isoformat(),
         "__NEXT_MONTH__": next_month.isoformat(), "__VERSION__": __version__,
         "__TIMEZONE__": timezone,
+        "__REQUIREMENT__": (requirement or running_requirement()).line,
     }
     written = []
     for rel, source in _walk(resources.files("tidings") / "scaffold"):
@@ -67,3 +76,42 @@ def init(target: Path, *, name: str | None = None, timezone: str = "UTC",
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+
+
+@dataclass
+class Scaffolded:
+    """What ``init`` made, and what to tell the person who ran it."""
+
+    files: list[Path]
+    next_step: str  # a shell line that works as printed
+    notes: list[str] = field(default_factory=list)
+
+
+def create(target: Path, *, name: str | None = None, timezone: str = "UTC") -> Scaffolded:
+    """``init DIR``: the files, a git repository with them committed, and the next step."""
+    requirement = running_requirement()
+    files = init(target, name=name, timezone=timezone, requirement=requirement)
+    notes = [requirement.note] if requirement.note else []
+    notes.extend(git_init(target))
+    return Scaffolded(files, build_command(target, "site"), notes)
+
+
+def git_init(target: Path) -> list[str]:
+    """Make ``target`` a git repository on ``main`` with a first commit (the rule history needs git)."""
+    if shutil.which("git") is None:
+        return ["git was not found: run `git init` in the new folder, since the guidelines' rule "
+                "history (which rules changed or were removed) is read from git"]
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", *args], cwd=target, capture_output=True, text=True, timeout=60)
+
+    if git("init", "-q").returncode != 0:
+        return ["`git init` failed: make the new folder a git repository yourself"]
+    git("symbolic-ref", "HEAD", "refs/heads/main")  # the site workflow publishes from main
+    git("add", "-A")
+    committed = git("commit", "-q", "-m", "New community repo")
+    if committed.returncode != 0:
+        return ["the files are not committed yet (git could not commit: "
+                f"{committed.stderr.strip().splitlines()[-1] if committed.stderr.strip() else 'unknown'}"
+                "): commit them with `git add -A && git commit -m 'New community repo'`"]
+    return []

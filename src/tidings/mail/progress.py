@@ -8,11 +8,19 @@ import time
 from typing import Any
 
 
+def format_rate(per_second: float) -> str:
+    """Messages per second, with the digits a slow rate needs (never "0 msg/s" for 0.25/s)."""
+    if per_second >= 10 or per_second == 0:
+        return f"{per_second:.0f} msg/s"
+    return f"{per_second:.2g} msg/s"
+
+
 class Progress:
     """A rich progress bar on a terminal; a plain log line every few seconds elsewhere (CI)."""
 
-    def __init__(self, total: int, label: str) -> None:
+    def __init__(self, total: int, label: str, verb: str = "sent") -> None:
         self.total = total
+        self.verb = verb  # "rendered" in a dry run: nothing is sent
         self.done = 0
         self.started = time.monotonic()
         self.last_line = self.started
@@ -44,7 +52,7 @@ class Progress:
             self.last_line = moment
             rate = self.done / max(moment - self.started, 1e-9)
             eta = (self.total - self.done) / rate if rate else 0
-            print(f"sent {self.done}/{self.total} ({rate:.0f} msg/s, about {eta:.0f} s left)",
+            print(f"{self.verb} {self.done}/{self.total} ({format_rate(rate)}, about {eta:.0f} s left)",
                   file=sys.stderr, flush=True)
 
     def close(self) -> None:

@@ -28,7 +28,7 @@ from tidings.content.model import Audience, Community, Newsletter
 from tidings.errors import DeliveryError
 from tidings.mail.dispatch import DepartureCheck, RateLimiter, WorkQueue
 from tidings.mail.message import MessageTemplate, Recipient
-from tidings.mail.progress import Progress
+from tidings.mail.progress import Progress, format_rate
 from tidings.mail.render import IssueRenderer
 from tidings.mail.tokens import Signer
 from tidings.mail.transport import Transport
@@ -60,10 +60,10 @@ class SendSummary:
         rate = self.sent / self.elapsed if self.elapsed else 0.0
         if self.dry_run:
             return (f"{self.issue}: dry run: rendered {self.sent} messages (one per subscriber in the "
-                    f"audience), sent none ({self.elapsed:.1f} s, {rate:.0f} msg/s)")
+                    f"audience), sent none ({self.elapsed:.1f} s, {format_rate(rate)})")
         return (f"{self.issue}: sent {self.sent}, failed {self.failed}, bounced {self.bounced}, "
                 f"skipped {self.skipped}, already sent {self.already} "
-                f"({self.elapsed:.1f} s, {rate:.0f} msg/s)")
+                f"({self.elapsed:.1f} s, {format_rate(rate)})")
 
 
 class Claim(NamedTuple):
@@ -257,7 +257,10 @@ class IssueSender:
             self.start_run()
             self.ledger = await self.in_log(self.engine.connect)
             self.lookout = await self.in_check(Lookout, self.engine)
-        progress = Progress(self.summary.audience, f"sending {self.letter.slug}")
+        if self.options.dry_run:
+            progress = Progress(self.summary.audience, f"{self.letter.slug}: dry run", "rendered")
+        else:
+            progress = Progress(self.summary.audience, f"sending {self.letter.slug}")
         try:
             await self.transport.open(self.options.concurrency)
             await self.pump(progress)

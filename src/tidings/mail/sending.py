@@ -9,13 +9,21 @@ from datetime import UTC, datetime
 from email.utils import parseaddr
 from pathlib import Path
 
-from tidings.config import load_config
+from tidings.config import collector_url_warning, is_local_host, load_config
 from tidings.content import load
+from tidings.content.model import Community
 from tidings.errors import ConfigError, UsageError
 from tidings.mail.preview import find_newsletter, render_preview
 from tidings.mail.send import IssueSender, SendOptions, SendSummary, due_issues
 from tidings.mail.tokens import Signer, load_secret
-from tidings.mail.transport import SMTP_ENV, MaildirTransport, Transport, outbox_path, transport_from_env
+from tidings.mail.transport import (
+    SMTP_ENV,
+    MaildirTransport,
+    SMTPTransport,
+    Transport,
+    outbox_path,
+    transport_from_env,
+)
 from tidings.store import DATABASE_ENV, open_database
 
 
@@ -50,9 +58,23 @@ def sending_transport(root: Path, outbox: bool = False, records: bool = True) ->
     return transport
 
 
-def _send_test_copy(root: Path, slug: str, to: str, transport: Transport) -> int:
+def refuse_local_links(community: Community, transport: Transport) -> None:
+    """A send through a relay on the internet must not carry links to a collector it cannot reach."""
+    if not isinstance(transport, SMTPTransport) or is_local_host(transport.settings.host):
+        return
+    warning = collector_url_warning(community.config)
+    if warning is not None:
+        raise ConfigError(f"not sending through {transport.description}: "
+                          f"{warning.path}:{warning.line}: {warning.message}")
+
+
+def _send_test_copy(root: Path, slug: str, to: str, transport: Transport, dry_run: bool = False) -> int:
     """One test copy, built as ``newsletter render`` builds it: nothing is recorded anywhere."""
     preview = render_preview(root, slug, datetime.now(UTC), to)
+    if dry_run:
+        print(f"dry run: rendered a test copy of '{slug}' for {to} ({len(preview.message) // 1024} KB); "
+              "sent nothing")
+        return 0
     sender = parseaddr(load_config(root).sender)[1]
 
     async def one() -> None:
@@ -77,14 +99,18 @@ def run_send(root: Path, slug: str, *, concurrency: int = 4, rate: float | None 
     root = root.resolve()
     transport = transport or sending_transport(root, outbox, records=not dry_run and to is None)
     if to is not None:
-        return _send_test_copy(root, slug, to, transport)
+        return _send_test_copy(root, slug, to, transport, dry_run)
     community = load(root)
     letter = find_newsletter(community, slug)
+    if not dry_run:
+        refuse_local_links(community, transport)
     signer = Signer(load_secret(root, allow_dev=dry_run)[0])
     engine = open_database(root)
     options = SendOptions(concurrency=concurrency, rate=rate, dry_run=dry_run)
-    print(f"{'dry run: ' if dry_run else ''}sending '{slug}' through {transport.description}",
-          file=sys.stderr)
+    if dry_run:
+        print(f"dry run: rendering '{slug}' for its audience; nothing is sent", file=sys.stderr)
+    else:
+        print(f"sending '{slug}' through {transport.description}", file=sys.stderr)
     summary = asyncio.run(IssueSender(engine, community, letter, transport, signer, options).run())
     return _report(summary)
 
@@ -95,6 +121,7 @@ def run_due(root: Path, *, concurrency: int = 4, rate: float | None = None, outb
     # Checked even when nothing is due: a broken schedule must fail the day it breaks.
     transport = transport or sending_transport(root, outbox)
     community = load(root)
+    refuse_local_links(community, transport)
     engine = open_database(root)
     due = due_issues(engine, community, datetime.now(UTC))
     if not due:

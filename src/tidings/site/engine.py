@@ -16,6 +16,13 @@ from tidings.content import load
 from tidings.embargo import public_view
 from tidings.errors import BuildError
 from tidings.site import preview_hooks
+from tidings.site.fingerprint import (
+    FINGERPRINT_FILE,
+    hooks,
+    published_fingerprint,
+    staged_fingerprint,
+    view_fingerprint,
+)
 from tidings.site.stage import stage
 
 # MkDocs stamps the sitemap's lastmod dates and the sitemap.xml.gz header time itself;
@@ -112,9 +119,11 @@ def build_site(root: Path, as_of: datetime, out: Path | None = None, *,
         jinja_cache.mkdir(parents=True, exist_ok=True)
         os.environ[preview_hooks.CACHE_ENV] = str(jinja_cache)
         try:
-            config_file, _ = stage(view, stage_dir, building,
-                                   hooks=[str(Path(preview_hooks.__file__).resolve())])
+            config_file, _ = stage(view, stage_dir, building, hooks=hooks())
+            fingerprint = staged_fingerprint(stage_dir, building, as_of)
             warnings = run_mkdocs(config_file, as_of, strict=strict)
+            # Published with the site: the next scheduled build compares against it.
+            (building / FINGERPRINT_FILE).write_text(fingerprint + "\n", encoding="ascii")
         finally:
             os.environ.pop(preview_hooks.CACHE_ENV, None)
             shutil.rmtree(stage_dir, ignore_errors=True)
@@ -124,3 +133,12 @@ def build_site(root: Path, as_of: datetime, out: Path | None = None, *,
         shutil.rmtree(building, ignore_errors=True)
         raise
     return BuildResult(out, pages, warnings)
+
+
+def build_if_changed(root: Path, as_of: datetime, source: str, out: Path | None = None, *,
+                     strict: bool = False) -> tuple[BuildResult | None, str]:
+    """Build unless the view's fingerprint equals the one at ``source``; None when skipped."""
+    published, where = published_fingerprint(root, source)
+    if published is not None and published == view_fingerprint(root, as_of):
+        return None, where
+    return build_site(root, as_of, out, strict=strict), where
