@@ -13,6 +13,7 @@ extra script can set, and the second test holds those settings in place.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from tests.browser_support import (  # noqa: F401 - fixtures
 pytestmark = pytest.mark.browser
 
 AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AS_OF_SCAFFOLD = datetime(2026, 12, 1, tzinfo=UTC)  # after the scaffold's sample items
 
 PAGES = {
     "home": "/",
@@ -151,3 +153,30 @@ def test_copy_link_button_stays_on_its_heading_line_at_375_px(page: Any, guideli
             alone.append(f"#{heading.get_attribute('id')}: {box}")
     lines = "\n".join(alone)
     assert not alone, f"{guideline}: a Copy link button is on a line of its own (or off screen):\n{lines}"
+
+
+def test_a_fresh_scaffolds_site_has_no_serious_accessibility_violations(
+        browser: Any, tmp_path: Path) -> None:
+    from datetime import date
+
+    from tests.browser_support import serve
+    from tidings.scaffold import init
+    from tidings.site.engine import build_site
+
+    script = axe_script()
+    root = tmp_path / "community"
+    init(root, name="Pine Club", today=date(2026, 11, 23))
+    result = build_site(root, AS_OF_SCAFFOLD, tmp_path / "site")
+    found = []
+    with serve(result.site_dir) as local:
+        context = browser.new_context(base_url=local.base_url, viewport={"width": 1280, "height": 900})
+        try:
+            page = context.new_page()
+            for path in ("/", "/announcements/", "/events/"):
+                page.goto(path, wait_until="load")
+                page.add_script_tag(path=str(script))
+                found.extend((path, v, n) for v in page.evaluate(RUN_AXE) if fails(v)
+                             for n in v["nodes"])
+        finally:
+            context.close()
+    assert not found, f"axe-core on a fresh scaffold:\n{describe(found)}"
