@@ -42,12 +42,20 @@ def _domain(domain: str) -> str:
     return normalize_email("a@" + domain)[0].split("@", 1)[1]
 
 
+# The role mailboxes RFC 2142 names, which email-validator writes in lower case.
+CASE_INSENSITIVE_MAILBOX_NAMES = frozenset({
+    "info", "marketing", "sales", "support", "abuse", "noc", "security", "postmaster", "hostmaster",
+    "usenet", "news", "webmaster", "www", "uucp", "ftp"})
+
+
 def fast_normalize_email(address: str) -> tuple[str, str]:
     """``normalize_email`` with a fast path for plain ASCII addresses (same results)."""
     address = address.strip()
     local, at, domain = address.rpartition("@")
     if (at and len(local) <= 64 and len(address) <= 200 and ATOM_LOCAL_RE.fullmatch(local)
             and ASCII_DOMAIN_RE.fullmatch(domain)):
+        if local.lower() in CASE_INSENSITIVE_MAILBOX_NAMES:  # RFC 2142: email-validator lowercases these
+            local = local.lower()
         normalized = f"{local}@{_domain(domain)}"
         return normalized, normalized.casefold()
     normalized, key = normalize_email(address)
