@@ -64,7 +64,8 @@ def loop(make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple
         add(connection, "bob@example.org", name="Bob")
     with running_collector(root) as url:
         pyproject = root / "pyproject.toml"
-        settings = [line for line in pyproject.read_text().splitlines() if not line.startswith("collector_url")]
+        settings = [line for line in pyproject.read_text().splitlines()
+                    if not line.startswith("collector_url")]
         pyproject.write_text("\n".join([*settings, f'collector_url = "{url}/"', ""]))
         yield root, url
 
