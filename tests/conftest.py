@@ -12,8 +12,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# CI runs the property tests with a fixed seed so that a run is repeatable; local runs explore.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI") == "true":
+    hypothesis_settings.load_profile("ci")
 
 PYPROJECT = """\
 [tool.tidings]
