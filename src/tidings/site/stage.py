@@ -13,9 +13,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from tidings.calendar import schedule
 from tidings.content.model import Announcement, Page, Story, Survey
 from tidings.embargo import PublicView
-from tidings.site import feeds, schedule
+from tidings.site import feeds
 from tidings.site.guideline_pages import GuidelinePages
 from tidings.site.mkdocs_config import Tagged, dump_config, merge_config, read_user_config, theme_language
 from tidings.site.news_pages import NewsPages
