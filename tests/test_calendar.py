@@ -21,7 +21,7 @@ from tests.conftest import PULSE_SURVEY, PYPROJECT, REPO_ROOT, MakeRepo, write_f
 from tidings.calendar import schedule
 from tidings.content import check
 from tidings.content.model import Community
-from tidings.mail.issue import issue_content
+from tidings.issue import issue_content
 from tidings.site.engine import build_site
 
 HELSINKI = ZoneInfo("Europe/Helsinki")

@@ -18,9 +18,9 @@ from tidings.content.model import (
     Newsletter,
     Story,
     Survey,
+    is_public,
 )
 from tidings.content.rules import rule_history
-from tidings.embargo import is_public
 
 EVENT_WINDOW = timedelta(days=35)  # `include: auto` lists events of the next five weeks
 
