@@ -179,6 +179,9 @@ def test_the_import_reader_sees_lazy_imports_and_submodules() -> None:
     assert "tidings.content.model" in IMPORTS["tidings.embargo"]
     assert "tidings.mail.checks" in IMPORTS["tidings.checks"]  # imported inside a function
     assert "tidings.content" in IMPORTS["tidings.checks"]  # ``from tidings.content import check``
+    # ``from tidings.content import model`` needs the submodule, not the package's own names
+    assert "tidings.content.model" in IMPORTS["tidings.content.schema"]
+    assert "tidings.content" not in IMPORTS["tidings.content.schema"]
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
