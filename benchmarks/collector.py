@@ -95,9 +95,9 @@ from urllib.parse import urlencode
 import httpx
 import sqlalchemy as sa
 
-from tidings.mail.tokens import Signer
 from tidings.store import open_database
 from tidings.store.schema import answers, subscribers
+from tidings.tokens import Signer
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

@@ -63,7 +63,7 @@ from machine import Row, print_summary, status
 from tidings.content import load
 from tidings.mail.message import MessageTemplate, Recipient, address
 from tidings.mail.render import PLACEHOLDER_RE, IssueRenderer, RenderedIssue
-from tidings.mail.tokens import Signer
+from tidings.tokens import Signer
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

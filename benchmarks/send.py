@@ -77,9 +77,9 @@ from tidings.content import load
 from tidings.mail.message import MessageTemplate, Recipient
 from tidings.mail.render import IssueRenderer
 from tidings.mail.send import IssueSender, SendOptions, SendSummary
-from tidings.mail.tokens import Signer
 from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.store.schema import subscribers
+from tidings.tokens import Signer
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

@@ -34,11 +34,11 @@ import sqlalchemy as sa
 from tidings.content import load
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.send import IssueSender, SendOptions
-from tidings.mail.tokens import Signer
 from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.store import open_database
 from tidings.store.schema import subscribers
 from tidings.store.send_log import Result
+from tidings.tokens import Signer
 
 PYPROJECT = """\
 [tool.tidings]

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 
 import tidings
 from tests.conftest import PULSE_SURVEY, PYPROJECT, REPO_ROOT, MakeRepo, write_files
+from tidings.calendar import schedule
 from tidings.content import check
 from tidings.content.model import Community
-from tidings.mail.issue import issue_content
-from tidings.site import schedule
+from tidings.issue import issue_content
 from tidings.site.engine import build_site
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -177,7 +177,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from tidings.content import check
-from tidings.site import schedule
+from tidings.calendar import schedule
 community, _ = check(Path(sys.argv[1]), history=False)
 sys.stdout.buffer.write(schedule.build_calendar(
     community.events, community.config, datetime(2026, 12, 1, tzinfo=UTC), {}))

@@ -21,10 +21,10 @@ from tests.collector_support import (
     wait_for,
 )
 from tests.conftest import PULSE_SURVEY, MakeRepo
-from tidings.mail.tokens import Signer
 from tidings.store import open_database
 from tidings.store.schema import answers, consent_events, signup_attempts
 from tidings.store.subscribers import add, get
+from tidings.tokens import Signer
 
 SURVEY = PULSE_SURVEY
 

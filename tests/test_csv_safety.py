@@ -27,8 +27,9 @@ from tidings.feedback import export_feedback, import_feedback
 from tidings.inputs import clean_text
 from tidings.site.engine import build_site
 from tidings.store import open_database
+from tidings.store.importer import import_csv
 from tidings.store.schema import answers
-from tidings.store.subscribers import add, export_csv, import_csv, iter_subscribers
+from tidings.store.subscribers import add, export_csv, iter_subscribers
 
 # OWASP's list of characters that make a spreadsheet cell a formula (plus LF, NUL, full-width forms).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0", "\uff1d", "\uff0b", "\uff0d", "\uff20")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from tests.conftest import MakeRepo
 from tidings.content import check, load
-from tidings.mail.issue import issue_content
+from tidings.issue import issue_content
 from tidings.mail.send import due_issues
 from tidings.store import open_database
 

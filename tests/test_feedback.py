@@ -15,10 +15,10 @@ from tidings.checks import check_all
 from tidings.content import load
 from tidings.errors import ContentError
 from tidings.feedback import export_feedback, import_feedback
-from tidings.mail.tokens import Signer
 from tidings.site.engine import build_site
 from tidings.store import open_database
 from tidings.store.schema import answers
+from tidings.tokens import Signer
 
 SURVEY = PULSE_SURVEY.format(closes="2099-01-01")
 SIGNER = Signer("feedback-test-secret-" + "f" * 12)

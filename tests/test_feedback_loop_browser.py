@@ -24,12 +24,12 @@ from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.message import MessageTemplate
 from tidings.mail.render import IssueRenderer
 from tidings.mail.send import IssueSender, SendOptions, recipient_of
-from tidings.mail.tokens import Signer
 from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.site.engine import build_site
 from tidings.store import open_database
 from tidings.store.schema import answers, consent_events, subscribers
 from tidings.store.subscribers import add, get
+from tidings.tokens import Signer
 
 pytestmark = pytest.mark.browser
 SECRET = "loop-test-secret-" + "l" * 16

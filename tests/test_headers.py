@@ -28,11 +28,12 @@ from tidings.mail.headers import address_header
 from tidings.mail.message import MessageTemplate, Recipient, confirmation_message
 from tidings.mail.render import IssueRenderer, RenderedIssue
 from tidings.mail.send import recipient_of
-from tidings.mail.tokens import Signer
 from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.store import open_database
+from tidings.store.importer import import_csv
 from tidings.store.schema import subscribers
-from tidings.store.subscribers import add, get, import_csv, normalize_email
+from tidings.store.subscribers import add, get, normalize_email
+from tidings.tokens import Signer
 
 INJECTED = "Eve\r\nBcc: victim@example.org\r\n\r\nYou won a prize"
 ISSUE_HEADERS = {"To", "Date", "Message-ID", "List-Unsubscribe", "From", "Subject", "List-Id",

@@ -23,8 +23,9 @@ from tidings.store import open_database
 from tidings.store.bulk import sqlite_utc
 from tidings.store.fields import fast_normalize_email, normalize_email
 from tidings.store.import_formats import STATE_WORDS
+from tidings.store.importer import import_csv
 from tidings.store.schema import UTCDateTime, consent_events, subscribers
-from tidings.store.subscribers import add, import_csv, unsubscribe
+from tidings.store.subscribers import add, unsubscribe
 
 FIXTURES = {
     # Mailchimp "Export audience": one file per state, in a zip; times are UTC.

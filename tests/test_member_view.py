@@ -29,9 +29,9 @@ from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.message import MessageTemplate, Recipient
 from tidings.mail.preview import render_preview
 from tidings.mail.render import IssueRenderer
-from tidings.mail.tokens import Signer
 from tidings.store import open_database
 from tidings.store.subscribers import add
+from tidings.tokens import Signer
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 LONG_QUOTE = ("Tern let me walk the whole coastal path without a single bar of signal, and the "

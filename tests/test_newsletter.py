@@ -23,7 +23,7 @@ from tidings.content import load
 from tidings.errors import TokenError
 from tidings.mail.message import MessageTemplate, Recipient
 from tidings.mail.render import IssueRenderer
-from tidings.mail.tokens import Signer
+from tidings.tokens import Signer
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 SECRET = "test-secret-" + "x" * 20

@@ -21,11 +21,11 @@ from tests.conftest import MakeRepo
 from tidings.content import load
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.send import IssueSender, SendOptions, SendSummary, due_issues
-from tidings.mail.tokens import Signer
 from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.store import open_database
 from tidings.store.schema import consent_events
 from tidings.store.subscribers import add, get, unsubscribe
+from tidings.tokens import Signer
 
 SECRET = "send-test-secret-" + "k" * 16
 PYPROJECT = """\

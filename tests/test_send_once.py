@@ -23,11 +23,11 @@ from tidings.cli import main as cli_main
 from tidings.content import load
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.send import IssueSender, SendOptions
-from tidings.mail.tokens import Signer
 from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.store import open_database
 from tidings.store.schema import issues_done, send_log
 from tidings.store.subscribers import add, get, unsubscribe
+from tidings.tokens import Signer
 
 
 def main(argv: list[str]) -> int:

@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from tests.conftest import MakeRepo
 from tidings.errors import ContentError
 from tidings.store import open_database
+from tidings.store.importer import import_csv
 from tidings.store.schema import consent_events, subscribers
-from tidings.store.subscribers import add, export_csv, get, import_csv, stats, unsubscribe
+from tidings.store.subscribers import add, export_csv, get, stats, unsubscribe
 
 
 def write_csv(tmp_path: Path, text: str, name: str = "list.csv") -> Path:

@@ -206,7 +206,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
             print("feedback/ is up to date")
         return 0
     if args.action == "import":
-        from tidings.mail.tokens import Signer, load_secret
+        from tidings.tokens import Signer, load_secret
 
         signer = Signer(load_secret(args.root, allow_dev=True)[0])
         count = import_feedback(args.root.resolve(), community, Path(args.file), args.survey, signer)

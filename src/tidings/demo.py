@@ -13,11 +13,11 @@ from tidings.embargo import public_view
 from tidings.hints import build_command
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.send import IssueSender, SendOptions
-from tidings.mail.tokens import Signer, load_secret
 from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.site.engine import build_site
 from tidings.store import open_database
 from tidings.store.subscribers import add
+from tidings.tokens import Signer, load_secret
 
 # Fictional members on example.org: a Finnish, a Greek, a Taiwanese, a Brazilian, a German one.
 DEMO_MEMBERS = (

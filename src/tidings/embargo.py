@@ -1,4 +1,4 @@
-"""The as-of view: what the public may see at a moment T. Every site output reads only this."""
+"""The as-of view: what the public may see at a moment T, and the assets held back until then."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from tidings.content.loader import body_links, resolve_link
 from tidings.content.model import (
     Announcement,
     Community,
@@ -17,15 +18,9 @@ from tidings.content.model import (
     Page,
     Story,
     Survey,
+    is_public,
 )
-
-
-def is_public(entry: Entry, at: datetime) -> bool:
-    """An item is public at ``at`` unless hidden (draft, no consent) or dated later."""
-    if entry.hidden:
-        return False
-    public_from = entry.public_from
-    return public_from is None or public_from <= at
+from tidings.issue import issue_content
 
 
 @dataclass(frozen=True)
@@ -87,6 +82,33 @@ def newsletter_is_public(community: Community, newsletter: Newsletter, at: datet
     """A past issue joins the web archive once everything it told early is public too."""
     if newsletter.hidden or newsletter.send_at > at:
         return False
-    from tidings.mail.issue import issue_content  # the issue's items, resolved as when sent
-
     return issue_content(community, newsletter, at).public_on is None
+
+
+def asset_references(entry: Entry) -> set[str]:
+    """Repo paths under assets/ an item uses (its image and links or images in its body)."""
+    found = set()
+    image = getattr(entry, "image", None)
+    if isinstance(image, str) and image.startswith("assets/"):
+        found.add(image)
+    for _, _, target in body_links(entry):
+        resolved = resolve_link(entry.path, target)
+        if resolved and resolved[0].startswith("assets/"):
+            found.add(resolved[0])
+    return found
+
+
+def embargoed_assets(view: PublicView) -> set[str]:
+    """Assets used only by items that are not public yet: a picture can give the news away."""
+    public = view.paths
+    used_publicly: set[str] = set()
+    used_privately: set[str] = set()
+    for entry in view.community.entries():
+        if isinstance(entry, Newsletter):
+            continue  # newsletter images are fetched from the site by mail clients
+        refs = asset_references(entry)
+        (used_publicly if entry.path in public else used_privately).update(refs)
+    logo = view.community.config.logo
+    if logo:
+        used_publicly.add(logo.lstrip("/"))
+    return used_privately - used_publicly

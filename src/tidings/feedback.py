@@ -19,8 +19,8 @@ from tidings.content.model import Community, Question, Survey
 from tidings.csvfiles import decode, parse_rows, write_csv
 from tidings.errors import ContentError, InputError, Problem, UsageError
 from tidings.inputs import clean_text
-from tidings.mail.tokens import Signer
 from tidings.store.schema import answers
+from tidings.tokens import Signer
 
 
 def feedback_path(root: Path, survey_id: str) -> Path:

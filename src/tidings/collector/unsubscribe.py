@@ -10,8 +10,8 @@ from starlette.responses import Response
 from tidings.collector.database import transact
 from tidings.collector.web import Collector, check_csrf, collector_of, csrf_token, message, page, read_form
 from tidings.errors import TokenError
-from tidings.mail.tokens import Link
 from tidings.store.subscribers import FINAL_STATES, get_by_id, record_state
+from tidings.tokens import Link
 
 PREVIEW_NOTE = ("This link comes from a preview or test copy of the newsletter: members see this "
                 "page, and the button is off here. Nothing is changed.")

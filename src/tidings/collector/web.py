@@ -23,8 +23,8 @@ from tidings.collector.limits import Limits, TrustedProxies
 from tidings.collector.mailqueue import ConfirmationQueue
 from tidings.collector.writer import GroupCommitter
 from tidings.content.model import Community
-from tidings.mail.tokens import Signer
 from tidings.store.schema import answers
+from tidings.tokens import Signer
 
 SMALL_NUMBER = re.compile(r"[0-9]{1,6}")  # ASCII digits only: int() also takes "²", "１" and 4,301 digits
 

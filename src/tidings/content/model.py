@@ -42,6 +42,14 @@ class Entry:
         return self.draft
 
 
+def is_public(entry: Entry, at: datetime) -> bool:
+    """An item is public at ``at`` unless hidden (draft, no consent) or dated later."""
+    if entry.hidden:
+        return False
+    public_from = entry.public_from
+    return public_from is None or public_from <= at
+
+
 @dataclass(frozen=True, kw_only=True)
 class Announcement(Entry):
     date: datetime

@@ -31,7 +31,7 @@ from tidings.mail.headers import (
     refuse_control,
 )
 from tidings.mail.render import PLACEHOLDER_RE, RenderedIssue
-from tidings.mail.tokens import PREVIEW, Signer
+from tidings.tokens import PREVIEW, Signer
 
 SOFT_BREAK = b"=\r\n"
 __all__ = ["MessageTemplate", "Recipient", "address", "confirmation_message", "header", "qp"]

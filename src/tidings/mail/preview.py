@@ -18,9 +18,9 @@ from tidings.errors import UsageError
 from tidings.mail.message import MessageTemplate, Recipient
 from tidings.mail.render import PLACEHOLDER_RE, IssueRenderer
 from tidings.mail.send import matches, recipient_of
-from tidings.mail.tokens import Signer, load_secret
 from tidings.store import DATABASE_ENV, open_database
 from tidings.store.subscribers import Subscriber, get
+from tidings.tokens import Signer, load_secret
 
 SAMPLE = Recipient(id="sample", email="member@example.org", name="Sample Member")
 

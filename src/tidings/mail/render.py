@@ -22,15 +22,15 @@ import markdown
 from markupsafe import Markup, escape
 from mjml import mjml2html
 
+from tidings.calendar.schedule import Occurrence
 from tidings.content.excerpt import first_paragraph
 from tidings.content.links import KEEP, rewrite_links
-from tidings.content.model import Announcement, Community, Entry, Newsletter, Story
-from tidings.embargo import is_public, public_view
+from tidings.content.model import Announcement, Community, Entry, Newsletter, Story, is_public
+from tidings.embargo import embargoed_assets, public_view
 from tidings.errors import ContentError, Problem
-from tidings.mail.issue import IncludedItem, IssueContent, issue_content
+from tidings.issue import IncludedItem, IssueContent, issue_content
+from tidings.labels import Text
 from tidings.mail.plaintext import html_to_text, link_line, wrap_text
-from tidings.site.schedule import Occurrence
-from tidings.site.text import Text
 from tidings.urls import calendar_url, page_url
 
 UNSUBSCRIBE = "%%tidings:unsubscribe%%"
@@ -133,8 +133,6 @@ class IssueRenderer:
         """Assets the site does not publish yet at send time (used only by early-access items)."""
         if not any(included.public_on for included in self.content.items):
             return frozenset()
-        from tidings.site.tree import embargoed_assets  # the site's own rule, not a copy of it
-
         return frozenset(embargoed_assets(public_view(self.community, self.content.at)))
 
     def image_url(self, image: str | None) -> str | None:

@@ -30,12 +30,12 @@ from tidings.mail.dispatch import DepartureCheck, RateLimiter, WorkQueue
 from tidings.mail.message import MessageTemplate, Recipient
 from tidings.mail.progress import Progress, format_rate
 from tidings.mail.render import IssueRenderer
-from tidings.mail.tokens import Signer
 from tidings.mail.transport import Transport
 from tidings.store import now
 from tidings.store.schema import issues_done, subscribers
 from tidings.store.send_log import Lookout, Result, SendLog
 from tidings.store.subscribers import Subscriber, parse_tags
+from tidings.tokens import Signer
 
 T = TypeVar("T")
 FLUSH_EVERY = 0.05  # seconds between send-log commits: bounds the duplicates after a crash

@@ -15,7 +15,6 @@ from tidings.content.model import Community
 from tidings.errors import ConfigError, UsageError
 from tidings.mail.preview import find_newsletter, render_preview
 from tidings.mail.send import IssueSender, SendOptions, SendSummary, due_issues
-from tidings.mail.tokens import Signer, load_secret
 from tidings.mail.transport import (
     SMTP_ENV,
     MaildirTransport,
@@ -25,6 +24,7 @@ from tidings.mail.transport import (
     transport_from_env,
 )
 from tidings.store import DATABASE_ENV, open_database
+from tidings.tokens import Signer, load_secret
 
 
 def _report(summary: SendSummary) -> int:

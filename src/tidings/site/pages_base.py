@@ -10,7 +10,7 @@ from typing import Any
 from tidings.content.links import KEEP, rewrite_links
 from tidings.content.model import Entry
 from tidings.embargo import PublicView
-from tidings.site.text import Text
+from tidings.labels import Text
 from tidings.urls import page_path
 
 

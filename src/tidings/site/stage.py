@@ -13,14 +13,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from tidings.calendar import schedule
 from tidings.content.model import Announcement, Page, Story, Survey
-from tidings.embargo import PublicView
-from tidings.site import feeds, schedule
+from tidings.embargo import PublicView, embargoed_assets
+from tidings.issue import issue_content
+from tidings.site import feeds
 from tidings.site.guideline_pages import GuidelinePages
 from tidings.site.mkdocs_config import Tagged, dump_config, merge_config, read_user_config, theme_language
 from tidings.site.news_pages import NewsPages
 from tidings.site.pages_base import md, rel, staged_path, yaml_str
-from tidings.site.tree import embargoed_assets, sync_tree, write_if_changed
+from tidings.site.tree import sync_tree, write_if_changed
 from tidings.urls import page_url
 
 # write_if_changed and sync_tree moved to tidings.site.tree; the CLI still imports them from here.
@@ -208,8 +210,6 @@ class Stager(NewsPages, GuidelinePages):
         """Past issues, without personal links, once every item they told early is public."""
         if not self.view.newsletters:
             return
-        from tidings.mail.issue import issue_content
-
         t = self.text
         index = [self.front(t["newsletters.title"]), f"# {t['newsletters.title']}\n\n"]
         for letter in self.view.newsletters:

@@ -8,7 +8,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -19,26 +18,9 @@ from tidings.store.fields import check_lang, check_timezone
 from tidings.store.fields import normalize_email as normalize_email  # where callers find it
 from tidings.store.schema import consent_events, subscribers
 
-if TYPE_CHECKING:  # the CSV import moved to importer.py; its names stay importable from here
-    from tidings.store.importer import HEADER_ALIASES as HEADER_ALIASES
-    from tidings.store.importer import ImportResult as ImportResult
-    from tidings.store.importer import ImportRow as ImportRow
-    from tidings.store.importer import import_csv as import_csv
-    from tidings.store.importer import parse_csv as parse_csv
-
 STATES = ("pending", "confirmed", "unsubscribed", "bounced", "complained")
 # People who said no (or whose address is dead) are never re-subscribed by an import or a form.
 FINAL_STATES = ("unsubscribed", "bounced", "complained")
-_MOVED = ("HEADER_ALIASES", "ImportResult", "ImportRow", "import_csv", "parse_csv")
-
-
-def __getattr__(name: str) -> object:
-    """The CSV import's old names, loaded from importer.py when asked for (no import cycle)."""
-    if name in _MOVED:
-        from tidings.store import importer
-
-        return getattr(importer, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 import icalendar
 from dateutil.relativedelta import relativedelta
 
+from tidings.calendar.vtimezone import build_vtimezone
 from tidings.config import Config
 from tidings.content import recurrence
 from tidings.content.excerpt import first_paragraph
 from tidings.content.model import Event
-from tidings.site.vtimezone import build_vtimezone
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from datetime import datetime
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 
-from tidings.site.schedule import format_offset
+from tidings.calendar.schedule import format_offset
 
 EN = {
     "home.latest": "Latest news",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tidings.calendar.schedule import Occurrence, occurrences
 from tidings.content.model import (
     Announcement,
     Community,
@@ -17,10 +18,9 @@ from tidings.content.model import (
     Newsletter,
     Story,
     Survey,
+    is_public,
 )
 from tidings.content.rules import rule_history
-from tidings.embargo import is_public
-from tidings.site.schedule import Occurrence, occurrences
 
 EVENT_WINDOW = timedelta(days=35)  # `include: auto` lists events of the next five weeks
 
