@@ -15,7 +15,7 @@ from tidings import __version__
 from tidings.errors import ContentError, Problem, TidingsError, UsageError
 
 if TYPE_CHECKING:
-    import sqlalchemy as sa
+    from tidings.store.transactions import Engine
 
 
 def _as_of(value: str | None, root: Path) -> datetime:
@@ -127,19 +127,14 @@ def cmd_subscribers(args: argparse.Namespace) -> int:
     if args.action == "add":
         with engine.begin() as connection:
             try:
-                existing = store.get(connection, args.email)
-                if existing is not None and existing.state in store.FINAL_STATES:
-                    print(f"{existing.email} is {existing.state}: only they can subscribe again "
-                          "(through the sign-up form).")
-                    return 1
-                subscriber, changed = store.add(
-                    connection, args.email, name=args.name, lang=args.lang, timezone=args.timezone,
-                    tags=args.tags, state="pending" if args.pending else "confirmed", source="cli")
+                added = store.add_from_cli(connection, args.email, name=args.name, lang=args.lang,
+                                           timezone=args.timezone, tags=args.tags, pending=args.pending)
             except ValueError as exc:
                 print(f"{args.email}: {exc}", file=sys.stderr)
                 return 1
-        verb = "added" if existing is None else ("updated" if changed else "unchanged")
-        print(f"{verb}: {subscriber.email} ({subscriber.state})")
+        print(added.line())
+        if added.refused:
+            return 1
     elif args.action == "remove":
         with engine.begin() as connection:
             found = store.get(connection, args.email)
@@ -150,7 +145,7 @@ def cmd_subscribers(args: argparse.Namespace) -> int:
         print(f"unsubscribed: {found.email}")
     elif args.action == "list":
         with engine.connect() as connection:
-            for s in store.iter_subscribers(connection, states=[args.state] if args.state else store.STATES):
+            for s in store.iter_subscribers(connection, states=[args.state] if args.state else None):
                 print(store.listing_line(s))
     elif args.action == "stats":
         with engine.connect() as connection:
@@ -168,7 +163,7 @@ def cmd_subscribers(args: argparse.Namespace) -> int:
     return 0
 
 
-def subscribers_import(engine: sa.Engine, path: Path, skip_invalid: bool) -> None:
+def subscribers_import(engine: Engine, path: Path, skip_invalid: bool) -> None:
     """``subscribers import``: what each row became, and every skipped row."""
     from tidings.store.importer import import_csv
 

@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import jinja2
-import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -28,14 +27,14 @@ from tidings.content import load
 from tidings.mail.tokens import Signer, load_secret
 from tidings.mail.transport import Transport, transport_from_env
 from tidings.store import open_database
+from tidings.store.transactions import Engine, ping
 
 __all__ = ["Limits", "create_app"]
 
 
 async def health(request: Request) -> Response:
     c = collector_of(request)
-    with c.engine.connect() as connection:
-        connection.execute(sa.text("SELECT 1"))
+    ping(c.engine)
     return JSONResponse({"ok": True})
 
 
@@ -52,7 +51,7 @@ ROUTES = [
 ]
 
 
-def create_app(root: Path, *, transport: Transport | None = None, engine: sa.Engine | None = None,
+def create_app(root: Path, *, transport: Transport | None = None, engine: Engine | None = None,
                limits: Limits | None = None) -> Starlette:
     """The collector for the community at ``root`` (its content, database and signing key)."""
     root = root.resolve()
