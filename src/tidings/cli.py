@@ -9,13 +9,33 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tidings import __version__
 from tidings.errors import ContentError, Problem, TidingsError, UsageError
 
 if TYPE_CHECKING:
+    from tidings.output import Line
     from tidings.store.transactions import Engine
+
+
+def _say(line: Line) -> None:
+    """Print one line of a report where it belongs (errors and progress on stderr)."""
+    print(line.text, file=sys.stderr if line.error else sys.stdout)
+
+
+def run_send(root: Path, slug: str, **options: Any) -> int:
+    """``newsletter send``: print what the send says, as it says it; the exit status."""
+    from tidings.mail.sending import send_newsletter
+
+    return send_newsletter(root, slug, notify=_say, **options).status
+
+
+def run_due(root: Path, **options: Any) -> int:
+    """``newsletter due``: print what each due send says, as it says it; the exit status."""
+    from tidings.mail.sending import send_due
+
+    return send_due(root, notify=_say, **options).status
 
 
 def _as_of(value: str | None, root: Path) -> datetime:
@@ -82,8 +102,6 @@ def cmd_newsletter(args: argparse.Namespace) -> int:
     if args.action == "render":
         return newsletter_render(args)
     if args.action in ("send", "due"):
-        from tidings.mail.sending import run_due, run_send
-
         if args.action == "send":
             return run_send(args.root, args.slug, concurrency=args.concurrency, rate=args.rate,
                             dry_run=args.dry_run, to=args.to, outbox=args.outbox)
@@ -224,7 +242,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from tidings.demo import run_demo
 
-    return run_demo(args.root)
+    return run_demo(args.root, notify=_say).status
 
 
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
