@@ -42,7 +42,7 @@ def _upsert(dialect_name: str) -> sa.Insert:
 
 def save_answers(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert or replace answers (keys: the ``Answer`` fields), in the caller's transaction."""
-    connection.execute(_upsert(connection.dialect.name), list(rows))
+    connection.execute(_upsert(connection.dialect.name), rows)
 
 
 def answers_to(engine: Engine, survey: str) -> Iterator[Answer]:
