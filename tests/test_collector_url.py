@@ -11,8 +11,8 @@ import pytest
 from tests.conftest import MakeRepo
 from tests.test_send import REPO, SECRET, address
 from tidings.checks import check_all
+from tidings.cli import run_due, run_send
 from tidings.errors import ConfigError
-from tidings.mail.sending import run_due, run_send
 from tidings.mail.transport import SMTPSettings, SMTPTransport
 from tidings.store import open_database
 from tidings.store.subscribers import add

@@ -253,7 +253,7 @@ def test_a_run_that_stops_early_leaves_the_rest_to_the_next_run(make_repo: MakeR
 SENDER_SCRIPT = """
 import sys
 from pathlib import Path
-from tidings.mail.sending import run_send
+from tidings.cli import run_send
 sys.exit(run_send(Path(sys.argv[1]), "december", concurrency=2))
 """
 

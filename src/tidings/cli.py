@@ -9,13 +9,33 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tidings import __version__
 from tidings.errors import ContentError, Problem, TidingsError, UsageError
 
 if TYPE_CHECKING:
-    import sqlalchemy as sa
+    from tidings.output import Line
+    from tidings.store.transactions import Engine
+
+
+def _say(line: Line) -> None:
+    """Print one line of a report where it belongs (errors and progress on stderr)."""
+    print(line.text, file=sys.stderr if line.error else sys.stdout)
+
+
+def run_send(root: Path, slug: str, **options: Any) -> int:
+    """``newsletter send``: print what the send says, as it says it; the exit status."""
+    from tidings.mail.sending import send_newsletter
+
+    return send_newsletter(root, slug, notify=_say, **options).status
+
+
+def run_due(root: Path, **options: Any) -> int:
+    """``newsletter due``: print what each due send says, as it says it; the exit status."""
+    from tidings.mail.sending import send_due
+
+    return send_due(root, notify=_say, **options).status
 
 
 def _as_of(value: str | None, root: Path) -> datetime:
@@ -82,8 +102,6 @@ def cmd_newsletter(args: argparse.Namespace) -> int:
     if args.action == "render":
         return newsletter_render(args)
     if args.action in ("send", "due"):
-        from tidings.mail.sending import run_due, run_send
-
         if args.action == "send":
             return run_send(args.root, args.slug, concurrency=args.concurrency, rate=args.rate,
                             dry_run=args.dry_run, to=args.to, outbox=args.outbox)
@@ -127,19 +145,14 @@ def cmd_subscribers(args: argparse.Namespace) -> int:
     if args.action == "add":
         with engine.begin() as connection:
             try:
-                existing = store.get(connection, args.email)
-                if existing is not None and existing.state in store.FINAL_STATES:
-                    print(f"{existing.email} is {existing.state}: only they can subscribe again "
-                          "(through the sign-up form).")
-                    return 1
-                subscriber, changed = store.add(
-                    connection, args.email, name=args.name, lang=args.lang, timezone=args.timezone,
-                    tags=args.tags, state="pending" if args.pending else "confirmed", source="cli")
+                added = store.add_from_cli(connection, args.email, name=args.name, lang=args.lang,
+                                           timezone=args.timezone, tags=args.tags, pending=args.pending)
             except ValueError as exc:
                 print(f"{args.email}: {exc}", file=sys.stderr)
                 return 1
-        verb = "added" if existing is None else ("updated" if changed else "unchanged")
-        print(f"{verb}: {subscriber.email} ({subscriber.state})")
+        print(added.line())
+        if added.refused:
+            return 1
     elif args.action == "remove":
         with engine.begin() as connection:
             found = store.get(connection, args.email)
@@ -150,7 +163,7 @@ def cmd_subscribers(args: argparse.Namespace) -> int:
         print(f"unsubscribed: {found.email}")
     elif args.action == "list":
         with engine.connect() as connection:
-            for s in store.iter_subscribers(connection, states=[args.state] if args.state else store.STATES):
+            for s in store.iter_subscribers(connection, states=[args.state] if args.state else None):
                 print(store.listing_line(s))
     elif args.action == "stats":
         with engine.connect() as connection:
@@ -168,7 +181,7 @@ def cmd_subscribers(args: argparse.Namespace) -> int:
     return 0
 
 
-def subscribers_import(engine: sa.Engine, path: Path, skip_invalid: bool) -> None:
+def subscribers_import(engine: Engine, path: Path, skip_invalid: bool) -> None:
     """``subscribers import``: what each row became, and every skipped row."""
     from tidings.store.importer import import_csv
 
@@ -229,7 +242,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from tidings.demo import run_demo
 
-    return run_demo(args.root)
+    return run_demo(args.root, notify=_say).status
 
 
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {

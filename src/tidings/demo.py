@@ -14,6 +14,7 @@ from tidings.hints import build_command
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.send import IssueSender, SendOptions
 from tidings.mail.transport import SMTPTransport, parse_smtp_url
+from tidings.output import Notify, Report, quiet
 from tidings.site.engine import build_site
 from tidings.store import open_database
 from tidings.store.subscribers import add
@@ -30,19 +31,22 @@ DEMO_MEMBERS = (
 )
 
 
-def run_demo(root: Path) -> int:
-    """Check the example community, build its site, send its newsletter to a local catcher."""
+def run_demo(root: Path, notify: Notify = quiet) -> Report:
+    """Check the example community, build its site, send its newsletter to a local catcher;
+    the lines that say what it did and where to look."""
+    report = Report(notify)
+    say = report.say
     root = root.resolve()
     now = datetime.now(UTC).replace(microsecond=0)
     community = load(root)
     view = public_view(community, now)
     embargoed = [a for a in community.announcements if a not in view.announcements and not a.draft]
     result = build_site(root, now)
-    print(f"tidings demo: {community.config.name}")
-    print(f"  checked {len(community.entries())} content files: no problems")
-    print(f"  built the public site as of {now.isoformat()} ({result.pages} pages)")
+    say(f"tidings demo: {community.config.name}")
+    say(f"  checked {len(community.entries())} content files: no problems")
+    say(f"  built the public site as of {now.isoformat()} ({result.pages} pages)")
     for item in embargoed:
-        print(f"  embargoed until {item.date.isoformat()}: '{item.title}' (not on the site yet)")
+        say(f"  embargoed until {item.date.isoformat()}: '{item.title}' (not on the site yet)")
 
     caught = root / ".tidings" / "demo" / "caught"
     if community.newsletters:
@@ -61,21 +65,21 @@ def run_demo(root: Path) -> int:
             signer = Signer(load_secret(root, allow_dev=True)[0])
             sender = IssueSender(engine, community, letter, transport, signer, SendOptions(concurrency=2))
             summary = asyncio.run(sender.run())
-        print(f"  sent '{letter.subject}' to {summary.sent} demo subscribers through a local SMTP "
-              f"server on 127.0.0.1:{server.port}")
+        say(f"  sent '{letter.subject}' to {summary.sent} demo subscribers through a local SMTP "
+            f"server on 127.0.0.1:{server.port}")
         early = [i.entry.title for i in sender.renderer.content.early_access]
         if early:
-            print(f"  early access in that issue: {', '.join(early)}")
-    print()
-    print(f"  site:     {result.site_dir / 'index.html'}")
-    print(f"  calendar: {result.site_dir / 'events.ics'}")
-    print(f"  feeds:    {result.site_dir / 'feed.xml'}, {result.site_dir / 'atom.xml'}")
+            say(f"  early access in that issue: {', '.join(early)}")
+    say("")
+    say(f"  site:     {result.site_dir / 'index.html'}")
+    say(f"  calendar: {result.site_dir / 'events.ics'}")
+    say(f"  feeds:    {result.site_dir / 'feed.xml'}, {result.site_dir / 'atom.xml'}")
     if community.newsletters:
-        print(f"  mail:     {caught / 'new'}  (one .eml-style file per message, open with any mail app)")
-    print()
-    print(f"  Browse the site with live reload:  {build_command(root, 'serve')}   "
-          "(then open http://127.0.0.1:8000/)")
+        say(f"  mail:     {caught / 'new'}  (one .eml-style file per message, open with any mail app)")
+    say("")
+    say(f"  Browse the site with live reload:  {build_command(root, 'serve')}   "
+        "(then open http://127.0.0.1:8000/)")
     if community.newsletters:
-        print("  See one message as a subscriber:   "
-              f"{build_command(root, f'newsletter render {shlex.quote(letter.slug)} --open')}")
-    return 0
+        say("  See one message as a subscriber:   "
+            f"{build_command(root, f'newsletter render {shlex.quote(letter.slug)} --open')}")
+    return report

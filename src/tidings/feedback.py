@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from tidings.content.feedback import COLUMNS, FeedbackRow, load_feedback_file
 from tidings.content.model import Community, Question, Survey
 from tidings.csvfiles import decode, parse_rows, write_csv
 from tidings.errors import ContentError, InputError, Problem, UsageError
 from tidings.inputs import clean_text
-from tidings.store.schema import answers
+from tidings.store.answers import answers_to
+from tidings.store.transactions import Engine
 from tidings.tokens import Signer
 
 
@@ -49,7 +48,7 @@ def existing_rows(root: Path, survey_id: str) -> list[FeedbackRow]:
     return [row for _, row in rows]
 
 
-def export_feedback(engine: sa.Engine, community: Community) -> dict[str, int]:
+def export_feedback(engine: Engine, community: Community) -> dict[str, int]:
     """Write every survey's answers from the database; return rows written per changed file."""
     changed = {}
     tz = community.config.timezone
@@ -59,16 +58,15 @@ def export_feedback(engine: sa.Engine, community: Community) -> dict[str, int]:
         publish = {row.key(): row.publish for row in existing}
         labels = {q.id: q.options for q in survey.questions}
         rows = [row for row in existing if row.source == "import"]  # other tools' answers stay
-        with engine.connect() as connection:
-            for answer in connection.execute(sa.select(answers).where(answers.c.survey == survey.id)):
-                options = labels.get(answer.question)
-                if options is None or answer.option >= len(options):
-                    continue  # a question removed from the survey since
-                key = (answer.respondent, answer.question)
-                rows.append(FeedbackRow(answer.respondent, answer.question, options[answer.option],
-                                        answer.comment or "",
-                                        answer.answered_at.astimezone(tz).date().isoformat(),
-                                        "email", publish.get(key, "")))
+        for answer in answers_to(engine, survey.id):
+            options = labels.get(answer.question)
+            if options is None or answer.option >= len(options):
+                continue  # a question removed from the survey since
+            key = (answer.respondent, answer.question)
+            rows.append(FeedbackRow(answer.respondent, answer.question, options[answer.option],
+                                    answer.comment or "",
+                                    answer.answered_at.astimezone(tz).date().isoformat(),
+                                    "email", publish.get(key, "")))
         if (rows or path.exists()) and write_rows(path, _ordered(survey, rows)):
             changed[survey.id] = len(rows)
     return changed

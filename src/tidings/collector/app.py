@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import jinja2
-import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -27,6 +26,7 @@ from tidings.collector.web import TITLES, Collector, collector_of, http_error, n
 from tidings.content import load
 from tidings.mail.transport import Transport, transport_from_env
 from tidings.store import open_database
+from tidings.store.transactions import Engine, ping
 from tidings.tokens import Signer, load_secret
 
 __all__ = ["Limits", "create_app"]
@@ -34,8 +34,7 @@ __all__ = ["Limits", "create_app"]
 
 async def health(request: Request) -> Response:
     c = collector_of(request)
-    with c.engine.connect() as connection:
-        connection.execute(sa.text("SELECT 1"))
+    ping(c.engine)
     return JSONResponse({"ok": True})
 
 
@@ -52,7 +51,7 @@ ROUTES = [
 ]
 
 
-def create_app(root: Path, *, transport: Transport | None = None, engine: sa.Engine | None = None,
+def create_app(root: Path, *, transport: Transport | None = None, engine: Engine | None = None,
                limits: Limits | None = None) -> Starlette:
     """The collector for the community at ``root`` (its content, database and signing key)."""
     root = root.resolve()

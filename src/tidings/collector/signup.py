@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from email_validator import validate_email
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -22,9 +20,9 @@ from tidings.collector.mailqueue import ConfirmationJob
 from tidings.collector.web import Collector, check_csrf, collector_of, csrf_token, message, page, read_form
 from tidings.errors import InputError, TokenError
 from tidings.inputs import clean_name
-from tidings.store import now
-from tidings.store.schema import confirmation_mails, consent_events, signup_attempts, subscribers
-from tidings.store.subscribers import add, get, get_by_id, normalize_email, record_state
+from tidings.store import now, signups
+from tidings.store.subscribers import add, confirm, consent_version, get, get_by_id, normalize_email
+from tidings.store.transactions import Connection, WriteConflict
 
 CONFIRM_MAX_AGE = 7 * 24 * 3600
 NO_MAIL_STATES = ("confirmed", "bounced", "complained")  # already in, or the address must not get mail
@@ -55,40 +53,27 @@ def _mail_address(address: str) -> str:
     return valid.ascii_email or valid.normalized
 
 
-def _prune(connection: sa.Connection, moment: datetime) -> None:
-    for table, window in ((signup_attempts, timedelta(hours=1)), (confirmation_mails, timedelta(days=1))):
-        connection.execute(table.delete().where(table.c.at < moment - window))
-
-
-def _count(connection: sa.Connection, table: sa.Table, column: sa.Column[str], key: str,
-           since: datetime) -> int:
-    return int(connection.execute(sa.select(sa.func.count()).select_from(table).where(
-        column == key, table.c.at > since)).scalar() or 0)
-
-
-def _signup(c: Collector, connection: sa.Connection, client: str, address: str,
+def _signup(c: Collector, connection: Connection, client: str, address: str,
             name: str | None) -> ConfirmationJob | None:
     """Record the attempt and the pending member (one transaction); the mail to queue, if any."""
     moment = now()
-    _prune(connection, moment)
+    signups.prune(connection, moment)
     limits = c.limits
-    if _count(connection, signup_attempts, signup_attempts.c.client, client,
-              moment - timedelta(hours=1)) >= limits.signups_per_client_hour:
+    if signups.attempts_from(connection, client, moment) >= limits.signups_per_client_hour:
         raise HTTPException(429, "Too many sign-ups from your network. Please try again in an hour.")
-    connection.execute(signup_attempts.insert().values(client=client, at=moment))
+    signups.record_attempt(connection, client, moment)
     subscriber = get(connection, address) or add(connection, address, name=name, state="pending",
                                                  source="form:signup")[0]
     if subscriber.state in NO_MAIL_STATES:
         return None
     # PostgreSQL: concurrent sign-ups of one address take turns here, so the count below holds.
-    connection.execute(sa.select(subscribers.c.id).where(subscribers.c.id == subscriber.id).with_for_update())
+    signups.hold_subscriber(connection, subscriber.id)
     key = c.signer.digest("address", subscriber.email.casefold(), length=24)
-    if _count(connection, confirmation_mails, confirmation_mails.c.address, key,
-              moment - timedelta(days=1)) >= limits.mails_per_address_day:
+    if signups.mails_to(connection, key, moment) >= limits.mails_per_address_day:
         return None
-    connection.execute(confirmation_mails.insert().values(address=key, at=moment))
+    signups.record_mail(connection, key, moment)
     token = c.signer.sign("confirm", "subscribe", str(subscriber.id),
-                          _consent_version(connection, subscriber.id))
+                          consent_version(connection, subscriber.id))
     config = c.community.config
     message_id = f"<confirm.{c.signer.digest('confirm', str(subscriber.id), token)}@{config.host}>"
     return ConfirmationJob(_mail_address(subscriber.email), subscriber.name,
@@ -118,7 +103,7 @@ async def signup_post(request: Request) -> Response:
     client = c.signer.digest("client", c.proxies.client(request), length=24)
     try:
         job = await transact(c.engine, lambda connection: _signup(c, connection, client, address, name))
-    except sa.exc.IntegrityError:  # the same new address signed up at the same moment: it exists now
+    except WriteConflict:  # the same new address signed up at the same moment: it exists now
         job = await transact(c.engine, lambda connection: _signup(c, connection, client, address, name))
     if job is not None:
         await c.mails.put(job)
@@ -126,12 +111,6 @@ async def signup_post(request: Request) -> Response:
     # The same answer whatever the list already knows: the page never tells who is subscribed.
     return message(request, "Check your inbox",
                    "We sent you a link to confirm. Nothing is sent to you until you click it.")
-
-
-def _consent_version(connection: sa.Connection, subscriber_id: int) -> str:
-    last = connection.execute(sa.select(sa.func.max(consent_events.c.id)).where(
-        consent_events.c.subscriber_id == subscriber_id)).scalar()
-    return str(last or 0)
 
 
 def _confirm_token(c: Collector, token: str) -> int:
@@ -144,7 +123,7 @@ def _confirm_token(c: Collector, token: str) -> int:
     if purpose != "subscribe" or not subscriber_id.isascii() or not subscriber_id.isdigit():
         raise HTTPException(400, "This confirmation link is not valid.")
     with c.engine.connect() as connection:
-        if _consent_version(connection, int(subscriber_id)) != version:
+        if consent_version(connection, int(subscriber_id)) != version:
             raise HTTPException(400, "This confirmation link was already used. To subscribe again, "
                                      "use the form on our site.")
     return int(subscriber_id)
@@ -163,13 +142,9 @@ async def confirm_page(request: Request) -> Response:
                 action=str(request.url.path), csrf=csrf_token(c, token), button="Yes, subscribe me")
 
 
-def _confirm(connection: sa.Connection, subscriber_id: int) -> None:
-    subscriber = get_by_id(connection, subscriber_id)
-    if subscriber is None:
+def _confirm(connection: Connection, subscriber_id: int) -> None:
+    if not confirm(connection, subscriber_id):
         raise HTTPException(400, "This confirmation link is not valid any more.")
-    if subscriber.state != "confirmed":
-        # Their own click on a link sent to them: the one way back after an unsubscribe.
-        record_state(connection, subscriber_id, subscriber.state, "confirmed", "form:confirm")
 
 
 async def confirm_post(request: Request) -> Response:

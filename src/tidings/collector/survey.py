@@ -113,5 +113,5 @@ async def survey_post(request: Request) -> Response:
     rows = [{"survey": survey.id, "question": question_id, "respondent": respondent, "option": option,
              "comment": comment, "issue": issue, "answered_at": moment}
             for question_id, option in chosen.items()]
-    await c.writer.write(c.save_answer, rows)  # returns once committed
+    await c.writer.write(rows)  # returns once committed
     return message(request, "Thank you!", "Your answer is saved. Choosing again later replaces it.")

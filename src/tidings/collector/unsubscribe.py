@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -10,7 +9,8 @@ from starlette.responses import Response
 from tidings.collector.database import transact
 from tidings.collector.web import Collector, check_csrf, collector_of, csrf_token, message, page, read_form
 from tidings.errors import TokenError
-from tidings.store.subscribers import FINAL_STATES, get_by_id, record_state
+from tidings.store.subscribers import FINAL_STATES, get_by_id, unsubscribe
+from tidings.store.transactions import Connection
 from tidings.tokens import Link
 
 PREVIEW_NOTE = ("This link comes from a preview or test copy of the newsletter: members see this "
@@ -55,10 +55,8 @@ async def unsubscribe_page(request: Request) -> Response:
                 action=str(request.url.path), csrf=csrf_token(c, token), button="Unsubscribe")
 
 
-def _unsubscribe(connection: sa.Connection, subscriber_id: int, source: str, issue: str) -> None:
-    subscriber = get_by_id(connection, subscriber_id)
-    if subscriber is not None and subscriber.state not in FINAL_STATES:
-        record_state(connection, subscriber_id, subscriber.state, "unsubscribed", source, f"issue {issue}")
+def _unsubscribe(connection: Connection, subscriber_id: int, source: str, issue: str) -> None:
+    unsubscribe(connection, subscriber_id, source, f"issue {issue}")  # no change for who already left
 
 
 async def unsubscribe_post(request: Request) -> Response:

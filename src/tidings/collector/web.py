@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -23,7 +21,7 @@ from tidings.collector.limits import Limits, TrustedProxies
 from tidings.collector.mailqueue import ConfirmationQueue
 from tidings.collector.writer import GroupCommitter
 from tidings.content.model import Community
-from tidings.store.schema import answers
+from tidings.store.transactions import Engine
 from tidings.tokens import Signer
 
 SMALL_NUMBER = re.compile(r"[0-9]{1,6}")  # ASCII digits only: int() also takes "²", "１" and 4,301 digits
@@ -33,23 +31,12 @@ SMALL_NUMBER = re.compile(r"[0-9]{1,6}")  # ASCII digits only: int() also takes 
 class Collector:
     root: Path
     community: Community
-    engine: sa.Engine
+    engine: Engine
     signer: Signer
     pages: jinja2.Environment
     mails: ConfirmationQueue
     proxies: TrustedProxies
     limits: Limits
-
-    @functools.cached_property
-    def save_answer(self) -> sa.Insert:
-        """One statement, built once: insert an answer, or replace that person's earlier one."""
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        insert = dialect.insert(answers)
-        statement: sa.Insert = insert.on_conflict_do_update(
-            index_elements=[answers.c.survey, answers.c.question, answers.c.respondent],
-            set_={"option": insert.excluded.option, "comment": insert.excluded.comment,
-                  "issue": insert.excluded.issue, "answered_at": insert.excluded.answered_at})
-        return statement
 
     @functools.cached_property
     def writer(self) -> GroupCommitter:

@@ -7,32 +7,34 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from tidings.collector.database import transact_now
+from tidings.store.answers import save_answers
+from tidings.store.transactions import Connection, Engine
 
 MAX_BATCH = 256
 
-Pending = tuple[sa.Executable, list[dict[str, Any]], "asyncio.Future[None]"]
+Pending = tuple[list[dict[str, Any]], "asyncio.Future[None]"]
 
 
 class GroupCommitter:
-    """One writer task per process; ``write`` returns once the rows are durable."""
+    """One writer task per process; ``write`` returns once the answers are durable."""
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.queue: asyncio.Queue[Pending] | None = None
         self.task: asyncio.Task[None] | None = None
 
-    async def write(self, statement: sa.Executable, rows: list[dict[str, Any]]) -> None:
+    async def write(self, rows: list[dict[str, Any]]) -> None:
+        """Save survey answers (``tidings.store.answers``) with whatever else is waiting."""
         if self.task is None or self.task.done():
             self.queue = asyncio.Queue()
             self.task = asyncio.create_task(self._run())
         assert self.queue is not None
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        await self.queue.put((statement, rows, done))
+        await self.queue.put((rows, done))
         await done
 
     async def _run(self) -> None:
@@ -44,7 +46,7 @@ class GroupCommitter:
             try:
                 await run_in_threadpool(self._commit, batch)
             except HTTPException as exc:  # busy past the retry budget: alone, each would wait again
-                for _, _, done in batch:
+                for _, done in batch:
                     if not done.done():
                         done.set_exception(exc)
             except Exception:  # noqa: BLE001 - one bad write must not fail the others: retry alone
@@ -52,15 +54,15 @@ class GroupCommitter:
                     try:
                         await run_in_threadpool(self._commit, [item])
                     except Exception as exc:  # noqa: BLE001 - handed to the waiting request
-                        if not item[2].done():
-                            item[2].set_exception(exc)
-            for _, _, done in batch:
+                        if not item[1].done():
+                            item[1].set_exception(exc)
+            for _, done in batch:
                 if not done.done():
                     done.set_result(None)
 
     def _commit(self, batch: list[Pending]) -> None:
-        def work(connection: sa.Connection) -> None:
-            for statement, rows, _ in batch:
-                connection.execute(statement, rows)
+        def work(connection: Connection) -> None:
+            for rows, _ in batch:
+                save_answers(connection, rows)
 
         transact_now(self.engine, work)  # retried while SQLite is busy (a long import elsewhere)

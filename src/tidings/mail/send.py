@@ -22,8 +22,6 @@ from email.utils import parseaddr
 from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-
 from tidings.content.model import Audience, Community, Newsletter
 from tidings.errors import DeliveryError
 from tidings.mail.dispatch import DepartureCheck, RateLimiter, WorkQueue
@@ -32,9 +30,10 @@ from tidings.mail.progress import Progress, format_rate
 from tidings.mail.render import IssueRenderer
 from tidings.mail.transport import Transport
 from tidings.store import now
-from tidings.store.schema import issues_done, subscribers
-from tidings.store.send_log import Lookout, Result, SendLog
-from tidings.store.subscribers import Subscriber, parse_tags
+from tidings.store.audience import confirmed_batches, confirmed_profiles, count_confirmed
+from tidings.store.send_log import Lookout, Result, SendLog, finished_issues
+from tidings.store.subscribers import Subscriber
+from tidings.store.transactions import Connection, Engine
 from tidings.tokens import Signer
 
 T = TypeVar("T")
@@ -118,7 +117,7 @@ def recipient_of(subscriber: Subscriber) -> Recipient:
 class IssueSender:
     """One run of ``newsletter send`` for one issue."""
 
-    def __init__(self, engine: sa.Engine, community: Community, letter: Newsletter,
+    def __init__(self, engine: Engine, community: Community, letter: Newsletter,
                  transport: Transport, signer: Signer, options: SendOptions,
                  clock: Callable[[], datetime] = now) -> None:
         self.engine = engine
@@ -142,7 +141,7 @@ class IssueSender:
         self.log_thread = ThreadPoolExecutor(1, thread_name_prefix="tidings-send-log")
         self.check_thread = (None if engine.dialect.name == "sqlite"
                              else ThreadPoolExecutor(1, thread_name_prefix="tidings-send-check"))
-        self.ledger: sa.Connection | None = None  # used in log_thread only
+        self.ledger: Connection | None = None  # used in log_thread only
         self.lookout: Lookout | None = None  # used in check_thread (or the loop's) only
         self.departures = DepartureCheck(self.read_departed, self.check_thread)
 
@@ -206,31 +205,19 @@ class IssueSender:
     def audience(self) -> Iterator[list[tuple[int, Recipient]]]:
         """The audience in id order, in batches: only the columns a message needs."""
         audience = self.letter.audience
-        c = subscribers.c
-        last = 0
-        with self.engine.connect() as connection:
-            while rows := connection.execute(
-                    sa.select(c.id, c.email, c.name, c.lang, c.timezone, c.tags)
-                    .where(c.id > last, c.state == "confirmed").order_by(c.id).limit(CLAIM_BATCH)).all():
-                last = rows[-1][0]
-                batch = []
-                for sid, email, name, lang, zone, text in rows:
-                    tags = parse_tags(text or "")
-                    if matches(audience, lang, tags):
-                        batch.append((sid, Recipient(id=str(sid), email=email, name=name, lang=lang,
-                                                     timezone=zone_named(zone), tags=tags)))
-                if batch:
-                    yield batch
+        for members in confirmed_batches(self.engine, CLAIM_BATCH):
+            batch = [(m.id, Recipient(id=str(m.id), email=m.email, name=m.name, lang=m.lang,
+                                      timezone=zone_named(m.timezone), tags=m.tags))
+                     for m in members if matches(audience, m.lang, m.tags)]
+            if batch:
+                yield batch
 
     def count_audience(self) -> int:
         """How many will get it (for the progress bar): a count, not a read of the whole list."""
         audience = self.letter.audience
-        confirmed = subscribers.c.state == "confirmed"
-        with self.engine.connect() as connection:
-            if not audience.lang and not audience.tags:
-                return int(connection.execute(sa.select(sa.func.count()).where(confirmed)).scalar() or 0)
-            rows = connection.execute(sa.select(subscribers.c.lang, subscribers.c.tags).where(confirmed))
-            return sum(1 for lang, tags in rows if matches(audience, lang, parse_tags(tags or "")))
+        if not audience.lang and not audience.tags:
+            return count_confirmed(self.engine)
+        return sum(1 for lang, tags in confirmed_profiles(self.engine) if matches(audience, lang, tags))
 
     async def claimed_batches(self) -> AsyncIterator[list[tuple[int, Recipient]]]:
         """Audience batches, claimed one batch ahead so a commit never leaves the workers idle."""
@@ -360,16 +347,15 @@ class IssueSender:
             self.summary.errors.append(f"subscriber {job.sid}: {error}")
 
 
-def send_issue(engine: sa.Engine, community: Community, letter: Newsletter, transport: Transport,
+def send_issue(engine: Engine, community: Community, letter: Newsletter, transport: Transport,
                signer: Signer, options: SendOptions) -> SendSummary:
     """Send ``letter`` to every confirmed subscriber of its audience not yet sent to."""
     return asyncio.run(IssueSender(engine, community, letter, transport, signer, options).run())
 
 
-def due_issues(engine: sa.Engine, community: Community, at: datetime) -> list[Newsletter]:
+def due_issues(engine: Engine, community: Community, at: datetime) -> list[Newsletter]:
     """Issues whose send_at has passed and that are not fully sent, oldest first (never drafts)."""
-    with engine.connect() as connection:
-        done = {row.issue for row in connection.execute(sa.select(issues_done.c.issue))}
+    done = finished_issues(engine)
     return sorted((n for n in community.newsletters
                    if not n.draft and n.send_at <= at and n.slug not in done),
                   key=lambda n: n.send_at)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from datetime import UTC, datetime
 from email.utils import parseaddr
 from pathlib import Path
@@ -23,17 +22,19 @@ from tidings.mail.transport import (
     outbox_path,
     transport_from_env,
 )
+from tidings.output import Notify, Report, quiet
 from tidings.store import DATABASE_ENV, open_database
 from tidings.tokens import Signer, load_secret
 
 
-def _report(summary: SendSummary) -> int:
-    print(summary.line())
+def _summarize(report: Report, summary: SendSummary) -> None:
+    """The summary line, the first errors, and the exit status (1 when any message failed)."""
+    report.say(summary.line())
     for error in summary.errors[:20]:
-        print(f"  {error}", file=sys.stderr)
+        report.say(f"  {error}", error=True)
     if len(summary.errors) > 20:
-        print(f"  … and {len(summary.errors) - 20} more", file=sys.stderr)
-    return 0 if summary.failed == 0 else 1
+        report.say(f"  … and {len(summary.errors) - 20} more", error=True)
+    report.status = max(report.status, 0 if summary.failed == 0 else 1)
 
 
 def sending_transport(root: Path, outbox: bool = False, records: bool = True) -> Transport:
@@ -68,13 +69,14 @@ def refuse_local_links(community: Community, transport: Transport) -> None:
                           f"{warning.path}:{warning.line}: {warning.message}")
 
 
-def _send_test_copy(root: Path, slug: str, to: str, transport: Transport, dry_run: bool = False) -> int:
+def _send_test_copy(report: Report, root: Path, slug: str, to: str, transport: Transport,
+                    dry_run: bool = False) -> Report:
     """One test copy, built as ``newsletter render`` builds it: nothing is recorded anywhere."""
     preview = render_preview(root, slug, datetime.now(UTC), to)
     if dry_run:
-        print(f"dry run: rendered a test copy of '{slug}' for {to} ({len(preview.message) // 1024} KB); "
-              "sent nothing")
-        return 0
+        report.say(f"dry run: rendered a test copy of '{slug}' for {to} ({len(preview.message) // 1024} KB); "
+                   "sent nothing")
+        return report
     sender = parseaddr(load_config(root).sender)[1]
 
     async def one() -> None:
@@ -85,21 +87,23 @@ def _send_test_copy(root: Path, slug: str, to: str, transport: Transport, dry_ru
             await transport.close()
 
     asyncio.run(one())
-    print(f"sent a test copy of '{slug}' to {to} through {transport.description}")
+    report.say(f"sent a test copy of '{slug}' to {to} through {transport.description}")
     if preview.note:
-        print(f"note: {preview.note}", file=sys.stderr)
-    return 0
+        report.say(f"note: {preview.note}", error=True)
+    return report
 
 
-def run_send(root: Path, slug: str, *, concurrency: int = 4, rate: float | None = None,
-             dry_run: bool = False, to: str | None = None, outbox: bool = False,
-             transport: Transport | None = None) -> int:
+def send_newsletter(root: Path, slug: str, *, concurrency: int = 4, rate: float | None = None,
+                    dry_run: bool = False, to: str | None = None, outbox: bool = False,
+                    transport: Transport | None = None, notify: Notify = quiet) -> Report:
+    """``newsletter send``: send (or render, or one test copy of) an issue; what to show, and the status."""
+    report = Report(notify)
     if concurrency < 1 or (rate is not None and rate <= 0):
         raise UsageError("--concurrency must be at least 1 and --rate above 0")
     root = root.resolve()
     transport = transport or sending_transport(root, outbox, records=not dry_run and to is None)
     if to is not None:
-        return _send_test_copy(root, slug, to, transport, dry_run)
+        return _send_test_copy(report, root, slug, to, transport, dry_run)
     community = load(root)
     letter = find_newsletter(community, slug)
     if not dry_run:
@@ -108,15 +112,17 @@ def run_send(root: Path, slug: str, *, concurrency: int = 4, rate: float | None 
     engine = open_database(root)
     options = SendOptions(concurrency=concurrency, rate=rate, dry_run=dry_run)
     if dry_run:
-        print(f"dry run: rendering '{slug}' for its audience; nothing is sent", file=sys.stderr)
+        report.say(f"dry run: rendering '{slug}' for its audience; nothing is sent", error=True)
     else:
-        print(f"sending '{slug}' through {transport.description}", file=sys.stderr)
-    summary = asyncio.run(IssueSender(engine, community, letter, transport, signer, options).run())
-    return _report(summary)
+        report.say(f"sending '{slug}' through {transport.description}", error=True)
+    _summarize(report, asyncio.run(IssueSender(engine, community, letter, transport, signer, options).run()))
+    return report
 
 
-def run_due(root: Path, *, concurrency: int = 4, rate: float | None = None, outbox: bool = False,
-            transport: Transport | None = None) -> int:
+def send_due(root: Path, *, concurrency: int = 4, rate: float | None = None, outbox: bool = False,
+             transport: Transport | None = None, notify: Notify = quiet) -> Report:
+    """``newsletter due``: send every issue that is due and not fully sent; what to show, and the status."""
+    report = Report(notify)
     root = root.resolve()
     # Checked even when nothing is due: a broken schedule must fail the day it breaks.
     transport = transport or sending_transport(root, outbox)
@@ -125,12 +131,11 @@ def run_due(root: Path, *, concurrency: int = 4, rate: float | None = None, outb
     engine = open_database(root)
     due = due_issues(engine, community, datetime.now(UTC))
     if not due:
-        print("nothing due")
-        return 0
+        report.say("nothing due")
+        return report
     signer = Signer(load_secret(root)[0])
-    status = 0
     for letter in due:
         sender = IssueSender(engine, community, letter, transport, signer,
                              SendOptions(concurrency=concurrency, rate=rate))
-        status = max(status, _report(asyncio.run(sender.run())))
-    return status
+        _summarize(report, asyncio.run(sender.run()))
+    return report

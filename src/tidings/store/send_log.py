@@ -222,3 +222,9 @@ class SendLog:
             connection.execute(self.insert(issues_done).values(
                 issue=self.issue, finished_at=moment, sent=int(total or 0)))
         return True
+
+
+def finished_issues(engine: sa.Engine) -> set[str]:
+    """Slugs of the issues whose send has finished (sent to everyone in their audience)."""
+    with engine.connect() as connection:
+        return {row.issue for row in connection.execute(sa.select(issues_done.c.issue))}

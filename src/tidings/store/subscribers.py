@@ -76,6 +76,26 @@ def get_by_id(connection: sa.Connection, subscriber_id: int) -> Subscriber | Non
     return _row(row) if row else None
 
 
+def consent_version(connection: sa.Connection, subscriber_id: int) -> str:
+    """The subscriber's last consent event, as text: a confirmation link is good until it changes."""
+    last = connection.execute(sa.select(sa.func.max(consent_events.c.id)).where(
+        consent_events.c.subscriber_id == subscriber_id)).scalar()
+    return str(last or 0)
+
+
+def confirm(connection: sa.Connection, subscriber_id: int) -> bool:
+    """Their own click on a confirmation link: confirmed now; False if there is no such subscriber.
+
+    It is the one way back after an unsubscribe (a link sent to the address, clicked by its owner).
+    """
+    subscriber = get_by_id(connection, subscriber_id)
+    if subscriber is None:
+        return False
+    if subscriber.state != "confirmed":
+        record_state(connection, subscriber_id, subscriber.state, "confirmed", "form:confirm")
+    return True
+
+
 def validate_profile(lang: str | None, timezone: str | None) -> None:
     """ValueError saying what to write when a language code or timezone is not a real one."""
     if lang is not None:
@@ -128,6 +148,38 @@ def add(connection: sa.Connection, email: str, *, name: str | None = None, lang:
     return updated, changed
 
 
+@dataclass(frozen=True)
+class AddResult:
+    """What ``subscribers add`` did: ``added``, ``updated``, ``unchanged`` or ``refused``."""
+
+    subscriber: Subscriber
+    outcome: str
+
+    @property
+    def refused(self) -> bool:
+        return self.outcome == "refused"
+
+    def line(self) -> str:
+        """The line the command prints."""
+        s = self.subscriber
+        if self.refused:
+            return f"{s.email} is {s.state}: only they can subscribe again (through the sign-up form)."
+        return f"{self.outcome}: {s.email} ({s.state})"
+
+
+def add_from_cli(connection: sa.Connection, email: str, *, name: str | None = None, lang: str | None = None,
+                 timezone: str | None = None, tags: Iterable[str] | str | None = None,
+                 pending: bool = False) -> AddResult:
+    """An admin's ``subscribers add``: refused for someone who left (only they can come back,
+    through the sign-up form); ValueError when the address or profile is not valid."""
+    existing = get(connection, email)
+    if existing is not None and existing.state in FINAL_STATES:
+        return AddResult(existing, "refused")
+    subscriber, changed = add(connection, email, name=name, lang=lang, timezone=timezone, tags=tags,
+                              state="pending" if pending else "confirmed", source="cli")
+    return AddResult(subscriber, "added" if existing is None else ("updated" if changed else "unchanged"))
+
+
 def unsubscribe(connection: sa.Connection, subscriber_id: int, source: str,
                 detail: str | None = None, to_state: str = "unsubscribed") -> bool:
     """Mark someone unsubscribed (or bounced/complained); False if they already were."""
@@ -138,11 +190,12 @@ def unsubscribe(connection: sa.Connection, subscriber_id: int, source: str,
     return True
 
 
-def iter_subscribers(connection: sa.Connection, *, states: Iterable[str] = STATES,
+def iter_subscribers(connection: sa.Connection, *, states: Iterable[str] | None = None,
                      batch: int = 500) -> Iterator[Subscriber]:
-    """Every subscriber in id order, read in batches (memory does not grow with the list)."""
+    """Every subscriber (in ``states``, default all) in id order, read in batches (memory does
+    not grow with the list)."""
     last = 0
-    wanted = list(states)
+    wanted = list(STATES if states is None else states)
     while True:
         rows = connection.execute(
             sa.select(subscribers).where(subscribers.c.id > last, subscribers.c.state.in_(wanted))
