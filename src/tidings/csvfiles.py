@@ -9,20 +9,19 @@ as the start of a formula, where a spreadsheet could start a cell (OWASP "CSV in
 
 Readers remove a ``'`` found in those places when it comes before one of those characters, so
 ``restore(neutralise(text)) == text`` for every text, and a cell typed by hand as ``'Tis`` stays
-as it is. Writes go through a temporary file renamed over the target: never half a file.
+as it is. Writes go through tidings.files.write_atomic: never half a file.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import secrets
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from tidings.errors import ContentError, Problem
+from tidings.files import write_atomic
 
 FORMULA_START = "=+-@'\uff1d\uff0b\uff0d\uff20\t\r\n\0"
 # After a split a '"' could open a field whose rest a spreadsheet appends, formula and all.
@@ -71,22 +70,6 @@ def format_rows(rows: Iterable[Sequence[str]]) -> str:
     """CSV text: comma-separated, ``\\n`` after each record, every cell neutralised."""
     # A record of one empty cell is written '""': an empty line would read as no cell at all.
     return "".join((",".join(format_cell(cell) for cell in row) or '""') + "\n" for row in rows)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())  # the rename must never publish a file still in the cache
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def write_csv(path: Path, rows: Iterable[Sequence[str]], *, only_if_changed: bool = False) -> bool:

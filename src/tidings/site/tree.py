@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 from tidings.content.loader import body_links, resolve_link
 from tidings.content.model import Entry, Newsletter
 from tidings.embargo import PublicView
+from tidings.files import write_if_changed as write_if_changed  # stage imports it here
 
 
 def asset_references(entry: Entry) -> set[str]:
@@ -40,26 +40,14 @@ def embargoed_assets(view: PublicView) -> set[str]:
     return used_privately - used_publicly
 
 
-def write_if_changed(path: Path, data: bytes) -> bool:
-    """Write ``data`` atomically unless the file already holds it (its mtime then stays)."""
-    try:
-        if path.read_bytes() == data:
-            return False
-    except OSError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return True
-
-
 def sync_tree(dest: Path, files: dict[str, str | bytes]) -> list[str]:
     """Make ``dest`` hold exactly ``files``: write changed ones, delete the rest (returned)."""
     removed = []
     dest.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
-        write_if_changed(dest / name, content.encode() if isinstance(content, str) else content)
+        data = content.encode() if isinstance(content, str) else content
+        # No fsync: the staged tree is rebuilt from the sources at every build.
+        write_if_changed(dest / name, data, durable=False)
     wanted = set(files)
     for path in sorted(dest.rglob("*"), reverse=True):
         name = path.relative_to(dest).as_posix()
