@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from tidings.errors import ContentError, Problem
@@ -79,6 +79,22 @@ def write_csv(path: Path, rows: Iterable[Sequence[str]], *, only_if_changed: boo
         return False
     write_atomic(path, data)
     return True
+
+
+def normalize_title(title: str) -> str:
+    """A header title as headers are compared: lower case, no BOM, ``_`` and space runs as one space."""
+    return re.sub(r"[\s_]+", " ", title.strip().lstrip("\ufeff").strip().lower())
+
+
+def find_columns(header: Sequence[str], aliases: Mapping[str, Sequence[str]]) -> dict[str, int]:
+    """Which column holds each field: the first of its aliases the header has wins (see normalize_title)."""
+    titles = [normalize_title(title) for title in header]
+    found: dict[str, int] = {}
+    for field, names in aliases.items():
+        index = next((titles.index(name) for name in names if name in titles), None)
+        if index is not None:
+            found[field] = index
+    return found
 
 
 def decode(data: bytes, shown: str) -> str:
