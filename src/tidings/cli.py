@@ -112,8 +112,8 @@ def cmd_newsletter(args: argparse.Namespace) -> int:
 def newsletter_render(args: argparse.Namespace) -> int:
     import webbrowser
 
+    from tidings.files import write_if_changed
     from tidings.mail.preview import render_preview
-    from tidings.site.stage import write_if_changed
 
     now = _as_of(args.at, args.root)
     preview = render_preview(args.root, args.slug, now, args.to)

@@ -9,20 +9,19 @@ as the start of a formula, where a spreadsheet could start a cell (OWASP "CSV in
 
 Readers remove a ``'`` found in those places when it comes before one of those characters, so
 ``restore(neutralise(text)) == text`` for every text, and a cell typed by hand as ``'Tis`` stays
-as it is. Writes go through a temporary file renamed over the target: never half a file.
+as it is. Writes go through tidings.files.write_atomic: never half a file.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from tidings.errors import ContentError, Problem
+from tidings.files import write_atomic
 
 FORMULA_START = "=+-@'\uff1d\uff0b\uff0d\uff20\t\r\n\0"
 # After a split a '"' could open a field whose rest a spreadsheet appends, formula and all.
@@ -73,22 +72,6 @@ def format_rows(rows: Iterable[Sequence[str]]) -> str:
     return "".join((",".join(format_cell(cell) for cell in row) or '""') + "\n" for row in rows)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())  # the rename must never publish a file still in the cache
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def write_csv(path: Path, rows: Iterable[Sequence[str]], *, only_if_changed: bool = False) -> bool:
     """Write ``rows`` (the header first) atomically as UTF-8; return whether the file changed."""
     data = format_rows(rows).encode("utf-8")
@@ -96,6 +79,22 @@ def write_csv(path: Path, rows: Iterable[Sequence[str]], *, only_if_changed: boo
         return False
     write_atomic(path, data)
     return True
+
+
+def normalize_title(title: str) -> str:
+    """A header title as headers are compared: lower case, no BOM, ``_`` and space runs as one space."""
+    return re.sub(r"[\s_]+", " ", title.strip().lstrip("\ufeff").strip().lower())
+
+
+def find_columns(header: Sequence[str], aliases: Mapping[str, Sequence[str]]) -> dict[str, int]:
+    """Which column holds each field: the first of its aliases the header has wins (see normalize_title)."""
+    titles = [normalize_title(title) for title in header]
+    found: dict[str, int] = {}
+    for field, names in aliases.items():
+        index = next((titles.index(name) for name in names if name in titles), None)
+        if index is not None:
+            found[field] = index
+    return found
 
 
 def decode(data: bytes, shown: str) -> str:

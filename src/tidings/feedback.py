@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tidings.content.feedback import COLUMNS, FeedbackRow, load_feedback_file
 from tidings.content.model import Community, Question, Survey
-from tidings.csvfiles import decode, parse_rows, write_csv
+from tidings.csvfiles import decode, find_columns, parse_rows, write_csv
 from tidings.errors import ContentError, InputError, Problem, UsageError
 from tidings.inputs import clean_text
 from tidings.store.answers import answers_to
@@ -72,6 +72,14 @@ def export_feedback(engine: Engine, community: Community) -> dict[str, int]:
     return changed
 
 
+# Columns of another form tool's export besides the questions (titles as csvfiles.find_columns sees them).
+IMPORT_ALIASES: dict[str, tuple[str, ...]] = {
+    "who": ("email", "e-mail", "respondent", "id"),
+    "when": ("date", "timestamp", "submitted", "submitted at"),
+    "note": ("comment", "comments", "anything to add?"),
+}
+
+
 @dataclass(frozen=True)
 class _ImportColumns:
     """Where a form tool's CSV keeps the answers, the respondent, the date and the comment."""
@@ -94,14 +102,8 @@ def _import_columns(header: list[str], survey: Survey, shown: str) -> _ImportCol
     if not questions:
         raise ContentError([Problem(shown, 1, "no column matches a question of survey "
                                               f"'{survey.id}' (use the question ids or texts)")])
-    lowered = [h.lower() for h in header]
-
-    def find(*names: str) -> int | None:
-        return next((lowered.index(n) for n in names if n in lowered), None)
-
-    return _ImportColumns(questions, find("email", "e-mail", "respondent", "id"),
-                          find("date", "timestamp", "submitted", "submitted at"),
-                          find("comment", "comments", "anything to add?"))
+    found = find_columns(header, IMPORT_ALIASES)
+    return _ImportColumns(questions, found.get("who"), found.get("when"), found.get("note"))
 
 
 def _import_record(line: int, record: list[str], columns: _ImportColumns, survey: Survey, shown: str,

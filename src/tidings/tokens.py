@@ -14,6 +14,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from itsdangerous.encoding import base64_encode, int_to_bytes, want_bytes
 
 from tidings.errors import ConfigError, TokenError
+from tidings.files import write_atomic
 
 SECRET_ENV = "TIDINGS_SECRET"
 PURPOSES = ("unsubscribe", "survey", "confirm")
@@ -44,10 +45,7 @@ def load_secret(root: Path | None = None, *, allow_dev: bool = False) -> tuple[s
                           "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')")
     path = root / ".tidings" / "dev-secret"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(secrets.token_urlsafe(32), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, secrets.token_urlsafe(32).encode("utf-8"))
     return path.read_text(encoding="utf-8").strip(), True
 
 

@@ -11,6 +11,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from tidings.collector.app import create_app
+from tidings.process_env import scoped_environ
 
 ROOT_ENV = "TIDINGS_ROOT"
 MAX_HEAD = 16 * 1024  # request line + headers; a browser's are a few KB
@@ -119,7 +120,8 @@ def app() -> Starlette:
 
 
 def serve(root: Path, host: str, port: int, workers: int = 1) -> None:
-    os.environ[ROOT_ENV] = str(root.resolve())
     create_app(root)  # fail early, with a clear message, before uvicorn starts workers
-    uvicorn.run("tidings.collector.server:app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", **server_options())
+    # uvicorn's worker processes build the app from an import string: the root goes by environment.
+    with scoped_environ({ROOT_ENV: str(root.resolve())}):
+        uvicorn.run("tidings.collector.server:app", factory=True, host=host, port=port,
+                    workers=workers, log_level="info", **server_options())

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from tidings.content.fences import classify_lines
 from tidings.content.loader import CODE_SPAN_RE, LINK_RE, resolve_link
 from tidings.content.model import Entry
-from tidings.content.rules import FENCE_RE
 
 # Given the repo path and anchor a link points at: the new target, or None to drop the link
 # and keep its words (the target is not public), or "" to leave the link as written.
@@ -18,12 +18,8 @@ KEEP = ""
 def rewrite_links(entry: Entry, retarget: Retarget) -> str:
     """The body of ``entry`` with every relative link passed through ``retarget``."""
     out = []
-    fence: str | None = None
-    for line in entry.body.splitlines():
-        fenced = FENCE_RE.match(line)
-        if fenced:
-            fence = None if fence == fenced.group(1) else (fence or fenced.group(1))
-        if fence is None and not fenced and "](" in line:
+    for _, line, prose in classify_lines(entry.body):
+        if prose and "](" in line:
             spans = [m.span() for m in CODE_SPAN_RE.finditer(line)]
 
             def replace(match: re.Match[str], spans: list[tuple[int, int]] = spans) -> str:

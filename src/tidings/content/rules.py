@@ -8,25 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from tidings.content.fences import markdown_lines as markdown_lines  # loader and paths import it here
 from tidings.content.model import Rule
 from tidings.content.source import parse_source
 
 HEADING_RE = re.compile(r"^##\s+(?P<title>.+?)\s*(?:\{(?P<attrs>[^}]*)\})?\s*#*\s*$")
-FENCE_RE = re.compile(r"^\s*(```|~~~)")
-
-
-def markdown_lines(body: str) -> list[tuple[int, str]]:
-    """Body lines outside fenced code blocks, with 0-based index."""
-    result: list[tuple[int, str]] = []
-    fence: str | None = None
-    for index, line in enumerate(body.splitlines()):
-        match = FENCE_RE.match(line)
-        if match:
-            fence = None if fence == match.group(1) else (fence or match.group(1))
-            continue
-        if fence is None:
-            result.append((index, line))
-    return result
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import shutil
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +13,8 @@ from pathlib import Path
 from tidings.content import load
 from tidings.embargo import public_view
 from tidings.errors import BuildError
+from tidings.files import swap_directory
+from tidings.process_env import scoped_environ
 from tidings.site import preview_hooks
 from tidings.site.fingerprint import (
     FINGERPRINT_FILE,
@@ -47,25 +47,17 @@ class _Collect(logging.Handler):
             self.messages.append(message)
 
 
-@contextlib.contextmanager
-def deterministic_env(as_of: datetime) -> Iterator[None]:
+def deterministic_env(as_of: datetime) -> contextlib.AbstractContextManager[None]:
     """Pin the engine's build date to T, so the same sources and T give the same bytes."""
-    saved = {k: os.environ.get(k) for k in ("SOURCE_DATE_EPOCH", "NO_MKDOCS_2_WARNING")}
-    os.environ["SOURCE_DATE_EPOCH"] = str(int(as_of.timestamp()))
-    os.environ["NO_MKDOCS_2_WARNING"] = "1"
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return scoped_environ({"SOURCE_DATE_EPOCH": str(int(as_of.timestamp())), "NO_MKDOCS_2_WARNING": "1"})
 
 
 def run_mkdocs(config_file: Path, as_of: datetime, *, strict: bool = False,
-               dirty: bool = False) -> list[str]:
-    """``mkdocs build`` in-process; return its warnings; raise BuildError if it fails."""
+               dirty: bool = False, jinja_cache: Path | None = None) -> list[str]:
+    """``mkdocs build`` in-process; return its warnings; raise BuildError if it fails.
+
+    ``jinja_cache``: a folder where the theme's compiled templates are kept between builds.
+    """
     from mkdocs import exceptions
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -74,7 +66,7 @@ def run_mkdocs(config_file: Path, as_of: datetime, *, strict: bool = False,
     logger = logging.getLogger("mkdocs")
     logger.addHandler(handler)
     try:
-        with deterministic_env(as_of):
+        with deterministic_env(as_of), preview_hooks.bytecode_cache(jinja_cache):
             config = load_config(str(config_file), strict=strict)
             build(config, dirty=dirty)
     except exceptions.Abort as exc:
@@ -85,17 +77,6 @@ def run_mkdocs(config_file: Path, as_of: datetime, *, strict: bool = False,
     finally:
         logger.removeHandler(handler)
     return handler.messages
-
-
-def swap_in(new: Path, out: Path) -> None:
-    """Replace ``out`` with ``new`` (same filesystem); the old tree is removed afterwards."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.replace(out, old)
-    os.replace(new, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def build_site(root: Path, as_of: datetime, out: Path | None = None, *,
@@ -117,18 +98,16 @@ def build_site(root: Path, as_of: datetime, out: Path | None = None, *,
         stage_dir = Path(tempfile.mkdtemp(prefix="stage-", dir=state))
         jinja_cache = state / "cache" / "jinja"
         jinja_cache.mkdir(parents=True, exist_ok=True)
-        os.environ[preview_hooks.CACHE_ENV] = str(jinja_cache)
         try:
             config_file, _ = stage(view, stage_dir, building, hooks=hooks())
             fingerprint = staged_fingerprint(stage_dir, building, as_of)
-            warnings = run_mkdocs(config_file, as_of, strict=strict)
+            warnings = run_mkdocs(config_file, as_of, strict=strict, jinja_cache=jinja_cache)
             # Published with the site: the next scheduled build compares against it.
             (building / FINGERPRINT_FILE).write_text(fingerprint + "\n", encoding="ascii")
         finally:
-            os.environ.pop(preview_hooks.CACHE_ENV, None)
             shutil.rmtree(stage_dir, ignore_errors=True)
         pages = sum(1 for _ in building.rglob("index.html"))
-        swap_in(building, out)
+        swap_directory(building, out)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise

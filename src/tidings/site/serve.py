@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +13,7 @@ from tidings.content import check
 from tidings.content.loader import EntryCache
 from tidings.embargo import public_view
 from tidings.errors import TidingsError
+from tidings.files import write_atomic
 from tidings.site import preview_hooks
 from tidings.site.engine import run_mkdocs
 from tidings.site.stage import stage
@@ -54,9 +54,8 @@ class Preview:
             if name.endswith(".md"):
                 page = self.site_dir / name.removesuffix(".md").removesuffix("index") / "index.html"
                 page.unlink(missing_ok=True)
-        os.environ[preview_hooks.CACHE_ENV] = str(self.jinja_cache)
         try:
-            for warning in run_mkdocs(config_file, as_of, dirty=not full):
+            for warning in run_mkdocs(config_file, as_of, dirty=not full, jinja_cache=self.jinja_cache):
                 print(f"warning: {warning}", flush=True)
         except TidingsError as exc:
             print(f"error: {exc}", flush=True)
@@ -81,7 +80,7 @@ class Preview:
             if (self.site_dir / page / "index.html").exists() or page == ""
         }
         index["docs"] = [doc for page in sorted(self.search) for doc in self.search[page]]
-        index_file.write_text(json.dumps(index), encoding="utf-8")
+        write_atomic(index_file, json.dumps(index).encode("utf-8"), durable=False)
 
 
 def serve(root: Path, host: str, port: int, *, as_of: datetime | None = None) -> None:

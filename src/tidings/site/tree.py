@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
-
-def write_if_changed(path: Path, data: bytes) -> bool:
-    """Write ``data`` atomically unless the file already holds it (its mtime then stays)."""
-    try:
-        if path.read_bytes() == data:
-            return False
-    except OSError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return True
+from tidings.files import write_if_changed as write_if_changed  # stage imports it here
 
 
 def sync_tree(dest: Path, files: dict[str, str | bytes]) -> list[str]:
@@ -26,7 +13,9 @@ def sync_tree(dest: Path, files: dict[str, str | bytes]) -> list[str]:
     removed = []
     dest.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
-        write_if_changed(dest / name, content.encode() if isinstance(content, str) else content)
+        data = content.encode() if isinstance(content, str) else content
+        # No fsync: the staged tree is rebuilt from the sources at every build.
+        write_if_changed(dest / name, data, durable=False)
     wanted = set(files)
     for path in sorted(dest.rglob("*"), reverse=True):
         name = path.relative_to(dest).as_posix()

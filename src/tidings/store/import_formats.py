@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from tidings.csvfiles import restore, sniff_delimiter
+from tidings.csvfiles import find_columns, normalize_title, restore, sniff_delimiter
 from tidings.errors import ContentError, InputError, Problem
 from tidings.inputs import clean_name
 from tidings.store import now as utc_now
@@ -100,19 +100,9 @@ class ParsedFile:
     problems: list[Problem]
 
 
-def _normalize(title: str) -> str:
-    return re.sub(r"[\s_]+", " ", title.strip().lstrip("\ufeff").lower())
-
-
 def map_header(header: list[str], path: str) -> dict[str, int]:
     """Which column of the file holds each field (the best alias wins)."""
-    titles = [_normalize(t) for t in header]
-    mapping: dict[str, int] = {}
-    for column, aliases in HEADER_ALIASES.items():
-        for alias in aliases:
-            if alias in titles:
-                mapping[column] = titles.index(alias)
-                break
+    mapping = find_columns(header, HEADER_ALIASES)
     if "email" not in mapping:
         raise ContentError([Problem(path, 1, "no email column: name one of "
                                              + ", ".join(repr(a) for a in HEADER_ALIASES["email"][:4]))])
@@ -121,7 +111,7 @@ def map_header(header: list[str], path: str) -> dict[str, int]:
 
 def detect_tool(header: list[str]) -> str:
     """``mailchimp``, ``listmonk``, ``substack`` or ``csv``, from the header alone."""
-    titles = {_normalize(t) for t in header}
+    titles = {normalize_title(t) for t in header}
     if titles & {"leid", "euid", "optin time", "member rating", "confirm time"}:
         return "mailchimp"
     if {"uuid", "status", "attributes"} <= titles:
