@@ -30,6 +30,9 @@ FLOORS: dict[str, int] = {
     "tidings.csvfiles": BASE,
     "tidings.hints": BASE,
     "tidings.install_source": BASE,
+    "tidings.files": BASE,         # atomic writes
+    "tidings.process_env": BASE,   # the one scoped place that sets environment variables
+    "tidings.output": BASE,        # lines and exit status a command returns for the CLI to print
     # content: the community's files read into the model
     "tidings.content": CONTENT,
     # core: what every output reads, owned by none of them
