@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tidings import __version__
-from tidings.errors import ContentError, Problem, TidingsError, UsageError
+from tidings.errors import ConfigError, ContentError, Problem, TidingsError, UsageError
 
 if TYPE_CHECKING:
     from tidings.output import Line
@@ -385,11 +385,12 @@ def _run(argv: Sequence[str] | None) -> int:
     handler, _ = COMMANDS[args.command]
     try:
         return handler(args)
-    except ContentError as exc:
-        _print_problems(exc.problems)
-        return exc.exit_code
     except TidingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # Errors found in files are printed as ``path:line: message``, one per problem.
+        if isinstance(exc, ContentError) or (isinstance(exc, ConfigError) and exc.problems):
+            _print_problems(exc.problems)
+        else:
+            print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
