@@ -76,7 +76,7 @@ import tidings.store
 from tidings.content import load
 from tidings.mail.message import MessageTemplate, Recipient
 from tidings.mail.render import IssueRenderer
-from tidings.mail.send import IssueSender, SendOptions, SendSummary
+from tidings.mail.sender import IssueSender, SendOptions, SendSummary
 from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.store.schema import subscribers
 from tidings.tokens import Signer

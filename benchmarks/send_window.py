@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 from tidings.content import load
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
-from tidings.mail.send import IssueSender, SendOptions
+from tidings.mail.sender import IssueSender, SendOptions
 from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.store import open_database
 from tidings.store.schema import subscribers

@@ -52,7 +52,7 @@ FLOORS: dict[str, int] = {
     # commands: parse arguments and put outputs together
     "tidings.cli": COMMAND,
     "tidings.__main__": COMMAND,
-    "tidings.checks": COMMAND,
+    "tidings.repo_check": COMMAND,
     "tidings.demo": COMMAND,
     "tidings.scaffold": COMMAND,
 }
@@ -180,8 +180,8 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_import_reader_sees_lazy_imports_and_submodules() -> None:
     assert "tidings.content.model" in IMPORTS["tidings.embargo"]
-    assert "tidings.mail.checks" in IMPORTS["tidings.checks"]  # imported inside a function
-    assert "tidings.content" in IMPORTS["tidings.checks"]  # ``from tidings.content import check``
+    assert "tidings.mail.issue_checks" in IMPORTS["tidings.repo_check"]  # imported inside a function
+    assert "tidings.content" in IMPORTS["tidings.repo_check"]  # ``from tidings.content import check``
     # ``from tidings.content import model`` needs the submodule, not the package's own names
     assert "tidings.content.model" in IMPORTS["tidings.content.schema"]
     assert "tidings.content" not in IMPORTS["tidings.content.schema"]

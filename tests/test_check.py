@@ -509,7 +509,7 @@ def test_init_refuses_a_misspelt_timezone_with_a_did_you_mean(tmp_path: Path,
 
 
 def test_a_newsletter_with_a_broken_link_still_gets_its_mail_checks(make_repo: MakeRepo) -> None:
-    from tidings.checks import check_all
+    from tidings.repo_check import check_all
 
     subject = "A subject much too long for any inbox to show in full, cut after about 78 characters"
     root = make_repo({"newsletters/n.md": f"---\nsubject: {subject}\nsend_at: 2026-12-01T09:00\n"

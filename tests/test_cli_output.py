@@ -13,7 +13,7 @@ from tests.conftest import MakeRepo
 from tests.test_send import SECRET, make_community
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.progress import format_rate
-from tidings.mail.send import SendSummary
+from tidings.mail.sender import SendSummary
 
 
 def run_into_closed_pipe(root: Path, *args: str) -> subprocess.CompletedProcess[str]:

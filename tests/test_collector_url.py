@@ -10,10 +10,10 @@ import pytest
 
 from tests.conftest import MakeRepo
 from tests.test_send import REPO, SECRET, address
-from tidings.checks import check_all
 from tidings.cli import run_due, run_send
 from tidings.errors import ConfigError
 from tidings.mail.transport import SMTPSettings, SMTPTransport
+from tidings.repo_check import check_all
 from tidings.store import open_database
 from tidings.store.subscribers import add
 

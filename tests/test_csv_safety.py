@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 
 from tests.conftest import PYPROJECT, MakeRepo, write_files
 from tests.test_feedback import DAY, SIGNER, SURVEY, make, record
-from tidings.checks import check_all
 from tidings.content import check, load
-from tidings.content.feedback import read_feedback
+from tidings.content.feedback_csv import read_feedback
 from tidings.errors import ContentError
 from tidings.feedback import export_feedback, import_feedback
 from tidings.inputs import clean_text
+from tidings.repo_check import check_all
 from tidings.site.engine import build_site
 from tidings.store import open_database
 from tidings.store.importer import import_csv

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from tests.conftest import MakeRepo
 from tidings.content import check, load
 from tidings.issue import issue_content
-from tidings.mail.send import due_issues
+from tidings.mail.sender import due_issues
 from tidings.store import open_database
 
 LATER = datetime(2026, 12, 2, 9, tzinfo=UTC)

@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import PULSE_SURVEY, MakeRepo
-from tidings.checks import check_all
 from tidings.content import load
 from tidings.errors import ContentError
 from tidings.feedback import export_feedback, import_feedback
+from tidings.repo_check import check_all
 from tidings.site.engine import build_site
 from tidings.store import open_database
 from tidings.store.schema import answers

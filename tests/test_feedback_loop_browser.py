@@ -23,7 +23,7 @@ from tidings.feedback import export_feedback
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.message import MessageTemplate
 from tidings.mail.render import IssueRenderer
-from tidings.mail.send import IssueSender, SendOptions, recipient_of
+from tidings.mail.sender import IssueSender, SendOptions, recipient_of
 from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.site.engine import build_site
 from tidings.store import open_database

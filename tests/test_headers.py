@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from tests.conftest import MakeRepo, run_coroutine
 from tests.test_newsletter import NOW, PYPROJECT, REPO, SECRET
-from tidings.checks import check_all
 from tidings.cli import main
 from tidings.config import Config, load_config
 from tidings.content import load
@@ -27,8 +26,9 @@ from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.headers import address_header
 from tidings.mail.message import MessageTemplate, Recipient, confirmation_message
 from tidings.mail.render import IssueRenderer, RenderedIssue
-from tidings.mail.send import recipient_of
+from tidings.mail.sender import recipient_of
 from tidings.mail.transport import SMTPTransport, parse_smtp_url
+from tidings.repo_check import check_all
 from tidings.store import open_database
 from tidings.store.importer import import_csv
 from tidings.store.schema import subscribers

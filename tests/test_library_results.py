@@ -22,7 +22,7 @@ def _prints(path: Path) -> list[int]:
             and isinstance(node.func, ast.Name) and node.func.id == "print"]
 
 
-@pytest.mark.parametrize("module", ["mail/sending.py", "demo.py"])
+@pytest.mark.parametrize("module", ["mail/commands.py", "demo.py"])
 def test_sending_and_the_demo_return_lines_instead_of_printing(module: str) -> None:
     assert _prints(PACKAGE / module) == []
 
@@ -52,7 +52,7 @@ def test_an_admin_add_says_added_updated_or_unchanged(tmp_path: Path) -> None:
 
 def test_a_dry_run_send_returns_its_report_and_prints_nothing(
         make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from tidings.mail.sending import send_newsletter
+    from tidings.mail.commands import send_newsletter
 
     monkeypatch.setenv("TIDINGS_SECRET", SECRET)
     root = make_repo(REPO)

@@ -389,7 +389,7 @@ def test_an_early_access_image_the_site_holds_back_is_not_in_the_email(club: Pat
                                                ("#ffd54f", True), ("#8bc34a", True)])
 def test_check_warns_of_a_brand_color_too_light_for_white_text(
         make_repo: MakeRepo, color: str, warned: bool) -> None:
-    from tidings.checks import check_all
+    from tidings.repo_check import check_all
 
     root = make_repo(REPO, pyproject=PYPROJECT + f'brand_color = "{color}"\n')
     _, problems = check_all(root, NOW)

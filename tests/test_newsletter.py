@@ -18,11 +18,11 @@ import pytest
 from itsdangerous import TimestampSigner
 
 from tests.conftest import REPO_ROOT, MakeRepo
-from tidings.checks import check_all
 from tidings.content import load
 from tidings.errors import TokenError
 from tidings.mail.message import MessageTemplate, Recipient
 from tidings.mail.render import IssueRenderer
+from tidings.repo_check import check_all
 from tidings.tokens import Signer
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)

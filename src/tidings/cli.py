@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tidings import __version__
-from tidings.errors import ContentError, Problem, TidingsError, UsageError
+from tidings.errors import ConfigError, ContentError, Problem, TidingsError, UsageError
 
 if TYPE_CHECKING:
     from tidings.output import Line
@@ -26,14 +26,14 @@ def _say(line: Line) -> None:
 
 def run_send(root: Path, slug: str, **options: Any) -> int:
     """``newsletter send``: print what the send says, as it says it; the exit status."""
-    from tidings.mail.sending import send_newsletter
+    from tidings.mail.commands import send_newsletter
 
     return send_newsletter(root, slug, notify=_say, **options).status
 
 
 def run_due(root: Path, **options: Any) -> int:
     """``newsletter due``: print what each due send says, as it says it; the exit status."""
-    from tidings.mail.sending import send_due
+    from tidings.mail.commands import send_due
 
     return send_due(root, notify=_say, **options).status
 
@@ -52,7 +52,7 @@ def _as_of(value: str | None, root: Path) -> datetime:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from tidings.checks import check_all
+    from tidings.repo_check import check_all
 
     community, problems = check_all(args.root)
     for problem in problems:
@@ -385,11 +385,12 @@ def _run(argv: Sequence[str] | None) -> int:
     handler, _ = COMMANDS[args.command]
     try:
         return handler(args)
-    except ContentError as exc:
-        _print_problems(exc.problems)
-        return exc.exit_code
     except TidingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # Errors found in files are printed as ``path:line: message``, one per problem.
+        if isinstance(exc, ContentError) or (isinstance(exc, ConfigError) and exc.problems):
+            _print_problems(exc.problems)
+        else:
+            print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from tidings.errors import ContentError, Problem
+from tidings.errors import ConfigError, Problem
 from tidings.inputs import has_control
 from tidings.locales import check_lang, timezone_hint
 
@@ -129,14 +129,14 @@ def _timezone_and_language(values: dict[str, Any], text: str, problems: list[Pro
 
 
 def load_config(root: Path) -> Config:
-    """Read ``root/pyproject.toml``; raise ContentError listing every bad setting."""
+    """Read ``root/pyproject.toml``; raise ConfigError listing every bad setting."""
     path = root / "pyproject.toml"
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = int(m.group(1)) if (m := re.search(r"line (\d+)", str(exc))) else 0
-        raise ContentError([Problem("pyproject.toml", line, f"TOML syntax error: {exc}")]) from None
+        raise ConfigError(problems=[Problem("pyproject.toml", line, f"TOML syntax error: {exc}")]) from None
     raw = data.get("tool", {}).get("tidings", {})
     problems: list[Problem] = []
     values: dict[str, Any] = {}
@@ -174,7 +174,7 @@ def load_config(root: Path) -> Config:
                                 "[tool.tidings] 'brand_color' must look like #3f51b5", "brand_color"))
     site_url = values.get("site_url", DEFAULT_SITE_URL)
     if problems:
-        raise ContentError(problems)
+        raise ConfigError(problems=problems)
     values["timezone"] = tz
     values["site_url"] = site_url.rstrip("/") + "/"
     if "collector_url" in values:

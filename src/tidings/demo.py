@@ -12,7 +12,7 @@ from tidings.content import load
 from tidings.embargo import public_view
 from tidings.hints import build_command
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
-from tidings.mail.send import IssueSender, SendOptions
+from tidings.mail.sender import IssueSender, SendOptions
 from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.output import Notify, Report, quiet
 from tidings.site.engine import build_site

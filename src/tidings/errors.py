@@ -2,7 +2,8 @@
 
     TidingsError                 never shown as a traceback; ``exit_code`` says how the CLI ends
     ├── UsageError               the command line itself is wrong (exit 2)
-    ├── ConfigError              ``[tool.tidings]`` or an environment variable is wrong
+    ├── ConfigError              ``[tool.tidings]`` (a ``Problem`` per bad setting) or an
+    │                            environment variable is wrong
     ├── ContentError             content files are wrong: every ``Problem`` found in one run
     ├── InputError               text from outside (form, CSV, CLI) that tidings refuses
     ├── BuildError               the site engine failed; the previous site is untouched
@@ -12,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -48,7 +50,17 @@ class UsageError(TidingsError):
 
 
 class ConfigError(TidingsError):
-    """``[tool.tidings]`` in pyproject.toml, or an environment variable, is wrong."""
+    """``[tool.tidings]`` in pyproject.toml, or an environment variable, is wrong.
+
+    ``problems`` holds every bad setting of pyproject.toml found in one run, each with its line
+    and field, printed like content problems; an environment variable's error names it in the
+    message and has no problems.
+    """
+
+    def __init__(self, message: str = "", *, problems: Iterable[Problem] = ()) -> None:
+        self.problems = sorted(problems)
+        errors = [p for p in self.problems if p.severity == "error"]
+        super().__init__(message or f"{len(errors)} problem(s) in [tool.tidings] of pyproject.toml")
 
 
 class ContentError(TidingsError):

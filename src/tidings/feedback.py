@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from tidings.content.feedback import COLUMNS, FeedbackRow, load_feedback_file
+from tidings.content.feedback_csv import COLUMNS, FeedbackRow, load_feedback_file
 from tidings.content.model import Community, Question, Survey
 from tidings.csvfiles import decode, find_columns, parse_rows, write_csv
 from tidings.errors import ContentError, InputError, Problem, UsageError

@@ -18,7 +18,7 @@ from tidings.content.model import (
     Story,
     Survey,
 )
-from tidings.errors import ContentError, Problem
+from tidings.errors import ConfigError, ContentError, Problem
 
 __all__ = [
     "Announcement", "Community", "Entry", "Event", "Guideline", "Newsletter", "Page", "Rule",
@@ -34,7 +34,7 @@ def check(root: Path, *, history: bool = True,
     """
     try:
         config: Config = load_config(root)
-    except ContentError as exc:
+    except ConfigError as exc:
         # Bad settings must not hide the content's own problems: check it with the defaults.
         _, problems = load_community(root, Config(root=root, name=root.resolve().name), history=history)
         return None, sorted(exc.problems + problems)

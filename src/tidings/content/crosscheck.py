@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tidings.content import model
-from tidings.content.feedback import FeedbackRow, load_feedback_file
+from tidings.content.feedback_csv import FeedbackRow, load_feedback_file
 from tidings.content.paths import body_links, resolve_link, slugify
 from tidings.content.rules import rule_headings, rule_history
 from tidings.errors import Problem

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from tidings.config import Config
-    from tidings.content.feedback import FeedbackRow
+    from tidings.content.feedback_csv import FeedbackRow
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -17,7 +17,7 @@ from tidings.content.model import Community, Newsletter
 from tidings.errors import UsageError
 from tidings.mail.message import MessageTemplate, Recipient
 from tidings.mail.render import PLACEHOLDER_RE, IssueRenderer
-from tidings.mail.send import matches, recipient_of
+from tidings.mail.sender import matches, recipient_of
 from tidings.store import DATABASE_ENV, open_database
 from tidings.store.subscribers import Subscriber, get
 from tidings.tokens import Signer, load_secret

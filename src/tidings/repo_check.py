@@ -17,7 +17,7 @@ def check_all(root: Path, now: datetime | None = None) -> tuple[Community | None
     if community is not None and (warning := collector_url_warning(community.config)) is not None:
         problems.append(warning)
     if community is not None and community.newsletters:
-        from tidings.mail.checks import check_brand_color, check_newsletter  # costly: only if needed
+        from tidings.mail.issue_checks import check_brand_color, check_newsletter  # costly: only if needed
 
         problems.extend(check_brand_color(community.config))
         moment = now or datetime.now(UTC)

@@ -13,7 +13,7 @@ from tidings.content import load
 from tidings.content.model import Community
 from tidings.errors import ConfigError, UsageError
 from tidings.mail.preview import find_newsletter, render_preview
-from tidings.mail.send import IssueSender, SendOptions, SendSummary, due_issues
+from tidings.mail.sender import IssueSender, SendOptions, SendSummary, due_issues
 from tidings.mail.transport import (
     SMTP_ENV,
     MaildirTransport,
