@@ -48,11 +48,10 @@ class NewsPages(PageWriter):
             for author in item.authors:
                 by_author[slugify(author)].append(item)
                 author_names.setdefault(slugify(author), author)
-            self.files[page] = (
-                self.front(item.title, item.summary)
-                + f"# {md(item.title)}\n\n" + self.news_meta(item, page)
-                + self.image(item.image, page, item.title) + self.body(item, page)
-            )
+            self.files[page] = self.render(
+                "announcement.md.j2", item=item, front=self.front(item.title, item.summary),
+                meta=self.news_meta(item, page), image=self.image(item.image, page, item.title),
+                body=self.body(item, page))
         index = "announcements/index.md"
         out = [self.front(t["news.title"]), f"# {t['news.title']}\n\n"]
         for item in news[:RECENT_NEWS]:

@@ -21,7 +21,7 @@ from tidings.site import feeds
 from tidings.site.guideline_pages import GuidelinePages
 from tidings.site.mkdocs_config import Tagged, dump_config, merge_config, read_user_config, theme_language
 from tidings.site.news_pages import NewsPages
-from tidings.site.pages_base import md, rel, staged_path, yaml_str
+from tidings.site.pages_base import front_matter_text, md, rel, staged_path
 from tidings.site.tree import sync_tree, write_if_changed
 from tidings.urls import page_url
 
@@ -58,7 +58,7 @@ class Stager(NewsPages, GuidelinePages):
         if not self.view.stories:
             return
         t = self.text
-        index = ["---", f"title: {yaml_str(t['stories.title'])}", "---", "", f"# {t['stories.title']}", ""]
+        index = [self.front(t["stories.title"]) + f"# {t['stories.title']}", ""]
         for story in self.view.stories:
             page = staged_path(story)
             self.files[page] = (
@@ -240,7 +240,7 @@ class Stager(NewsPages, GuidelinePages):
 
     def page(self, page: Page) -> None:
         path = staged_path(page)
-        extra = {"hide": "[" + ", ".join(page.hide) + "]"} if page.hide else {}
+        extra = {"hide": list(page.hide)} if page.hide else {}
         has_h1 = any(line.startswith("# ") for line in page.body.splitlines())
         heading = "" if has_h1 else f"# {md(page.title)}\n\n"
         body = self.body(page, path).replace("{{ signup_form }}", self.signup_form())
@@ -269,8 +269,8 @@ class Stager(NewsPages, GuidelinePages):
         t = self.text
         c = self.config
         # No title key: Material then titles the home page with the site name alone.
-        out = ["---\n", f"description: {yaml_str(c.description)}\n" if c.description else "",
-               "hide: [navigation]\n---\n\n", f"# {md(c.name)}\n\n"]
+        front: dict[str, Any] = {"description": c.description} if c.description else {}
+        out = [front_matter_text({**front, "hide": ["navigation"]}), f"# {md(c.name)}\n\n"]
         if c.description:
             out.append(f"{md(c.description)}\n{{ .tidings-lead }}\n\n")
         if self.view.announcements:

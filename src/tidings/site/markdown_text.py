@@ -1,0 +1,20 @@
+"""Text written into staged Markdown pages: escaped words and YAML front matter."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+
+def md(text: str) -> str:
+    """Escape text for use inside Markdown (titles, names)."""
+    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
+
+
+def front_matter_text(data: dict[str, Any]) -> str:
+    """A page's front matter block, written by ``yaml.safe_dump`` so any text round-trips."""
+    # No line folding: a long title stays on one line, readable in the staged tree.
+    dumped = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=float("inf"))
+    return f"---\n{dumped}---\n\n"

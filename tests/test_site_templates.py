@@ -1,0 +1,108 @@
+"""Site pages come from jinja2 templates a community can override; front matter is real YAML."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import MakeRepo
+from tidings.content import load
+from tidings.embargo import public_view
+from tidings.site.stage import Stager
+
+AS_OF = datetime(2026, 11, 23, 12, tzinfo=UTC)
+
+REPO = {
+    "content/announcements/first.md": """
+        ---
+        title: First news
+        date: 2026-11-01
+        summary: The first summary.
+        tags: [news]
+        ---
+        First body.
+        """,
+    "content/announcements/second.md": """
+        ---
+        title: Second news
+        date: 2026-11-02
+        ---
+        Second body.
+        """,
+    "content/events/call.md": """
+        ---
+        title: Monthly call
+        start: 2026-12-03T18:00
+        duration: PT1H
+        ---
+        Join us.
+        """,
+}
+
+
+def staged(root: Path) -> dict[str, str | bytes]:
+    """The docs tree a build of ``root`` would stage, as of AS_OF."""
+    return Stager(public_view(load(root), AS_OF)).build()
+
+
+def front_matter(page: str) -> object:
+    """The YAML between the page's opening and closing ``---`` lines, loaded safely."""
+    assert page.startswith("---\n")
+    return yaml.safe_load(page[4:].split("\n---\n", 1)[0])
+
+
+def test_a_community_override_of_the_announcement_footer_changes_that_page_and_nothing_else(
+    make_repo: MakeRepo,
+) -> None:
+    plain = staged(make_repo(REPO, name="plain"))
+    override = {"templates/site/announcement.md.j2": """
+        {% extends "tidings/announcement.md.j2" %}
+        {% block footer %}Questions? Write to the editors.
+        {% endblock %}
+        """}
+    custom = staged(make_repo({**REPO, **override}, name="custom"))
+    changed = sorted(path for path in plain.keys() | custom.keys() if plain.get(path) != custom.get(path))
+    assert changed == ["announcements/first.md", "announcements/second.md"]
+    for path in changed:
+        text = custom[path]
+        assert isinstance(text, str) and text.endswith("Questions? Write to the editors.\n")
+        assert text.removesuffix("Questions? Write to the editors.\n") == plain[path]
+
+
+titles = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=60,
+).map(str.strip).filter(bool)
+
+
+@settings(max_examples=60, deadline=None)
+@given(title=st.one_of(titles, st.sampled_from([
+    "Tern 4.0: what's new", "#1 in the #channel", "- a leading dash", '"Quoted" \'twice\'',
+    "Καλωσόρισμα: 欢迎 ✓", "yes", "null", "2026-11-01", "key: value # comment", "[a, b]", "{x: 1}",
+])))
+def test_front_matter_of_staged_pages_round_trips_any_title_through_yaml(title: str) -> None:
+    from tidings.site.pages_base import front_matter_text
+
+    page = front_matter_text({"title": title, "description": title})
+    assert front_matter(page) == {"title": title, "description": title}
+
+
+def test_staged_announcement_front_matter_is_yaml_a_title_with_colon_hash_quotes_and_dash(
+    make_repo: MakeRepo,
+) -> None:
+    title = "- Tern 4.0: the \"#1\" release, ça va ✓"
+    root = make_repo({"content/announcements/odd.md": f"""
+        ---
+        title: '{title.replace("'", "''")}'
+        date: 2026-11-01
+        summary: "Summary: with # and 'quotes'"
+        ---
+        Body.
+        """})
+    pages = staged(root)
+    page = next(text for path, text in pages.items() if path == "announcements/odd.md")
+    assert isinstance(page, str)
+    assert front_matter(page) == {"title": title, "description": "Summary: with # and 'quotes'"}
