@@ -11,10 +11,10 @@ import html
 from datetime import datetime, timedelta, tzinfo
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tidings.calendar import schedule
-from tidings.content.model import Announcement, Page, Story, Survey
+from tidings.content.model import Announcement, Event, Page, Story, Survey
 from tidings.embargo import PublicView, embargoed_assets
 from tidings.issue import issue_content
 from tidings.site import feeds
@@ -36,6 +36,24 @@ TOC = {"permalink": True,
        "slugify": Tagged("tag:yaml.org,2002:python/name:markdown.extensions.toc.slugify_unicode", "")}
 
 
+class Card(NamedTuple):
+    """A story on the stories index: the story, the link to it, its picture and quote as Markdown."""
+
+    item: Story
+    link: str
+    image: str
+    quote: str
+
+
+class RegularEvent(NamedTuple):
+    """A repeating event on the events page: link, readable rule and hours."""
+
+    item: Event
+    link: str
+    repeats: str
+    hours: str
+
+
 class Stager(NewsPages, GuidelinePages):
     """Builds the dict of files (docs-relative path -> content) for one as-of view."""
 
@@ -55,20 +73,20 @@ class Stager(NewsPages, GuidelinePages):
         return self.files
 
     def story_pages(self) -> None:
+        """A page per public story and the stories index."""
         if not self.view.stories:
             return
-        t = self.text
-        index = [self.front(t["stories.title"]) + f"# {t['stories.title']}", ""]
+        cards = []
         for story in self.view.stories:
             page = staged_path(story)
-            self.files[page] = (
-                self.front(story.title, story.quote) + f"# {md(story.title)}\n\n"
-                + self.image(story.image, page, story.member) + self.quote(story)
-                + self.body(story, page)
-            )
-            index.append(f"## [{md(story.title)}]({rel('stories/index.md', page)})\n")
-            index.append(self.image(story.image, "stories/index.md", story.member) + self.quote(story))
-        self.files["stories/index.md"] = "\n".join(index) + "\n"
+            self.files[page] = self.render(
+                "story.md.j2", item=story, front=self.front(story.title, story.quote),
+                image=self.image(story.image, page, story.member), quote=self.quote(story),
+                body=self.body(story, page))
+            cards.append(Card(story, rel("stories/index.md", page),
+                              self.image(story.image, "stories/index.md", story.member), self.quote(story)))
+        self.files["stories/index.md"] = self.render(
+            "stories_index.md.j2", front=self.front(self.text["stories.title"]), stories=cards)
 
     def quote(self, story: Story) -> str:
         who = md(story.member) + (f", {md(story.role)}" if story.role else "")
@@ -85,53 +103,45 @@ class Stager(NewsPages, GuidelinePages):
         return f"{self.text.day(start)}, {self.text.time_range(start, end)}"
 
     def event_pages(self) -> None:
-        t = self.text
+        """A page and an .ics file per public event, the events page and the whole calendar."""
         now = self.view.as_of
         events = self.view.events
         for event in events:
             page = staged_path(event)
-            details = [f"**{t['events.when']}:** {self.when(event.start, event.end, event.all_day)}"]
-            if event.repeat:
-                details.append(f"**{t['events.repeats']}:** {self.repeats(event.repeat, event.timezone)}")
-            if event.location:
-                details.append(f"**{t['events.where']}:** {md(event.location)}")
-            if event.hosts:
-                details.append(f"**{t['events.hosts']}:** {md(', '.join(event.hosts))}")
-            if event.url:
-                details.append(f"**{t['events.link']}:** <{event.url}>")
-            details.append(f"[{t['events.add']}]({event.slug}.ics){{ .md-button }}")
-            kind = f"*{t['events.kind.' + event.kind]}*\n\n" if event.kind else ""
-            self.files[page] = (
-                self.front(event.title) + f"# {md(event.title)}\n\n" + kind
-                + "  \n".join(details) + "\n\n" + self.body(event, page)
-            )
+            self.files[page] = self.render("event.md.j2", item=event, front=self.front(event.title),
+                                           details=self.event_details(event), body=self.body(event, page))
             self.files[f"events/{event.slug}.ics"] = schedule.build_calendar(
                 [event], self.config, now, {event.path: page_url(self.config, event)})
         index = "events/index.md"
-        out = [self.front(t["events.title"]), f"# {t['events.title']}\n\n",
-               f"[{t['events.subscribe']}](../events.ics){{ .md-button }} "
-               f"(iCalendar)\n\n", f"## {t['events.upcoming']}\n\n"]
-        coming = schedule.upcoming(events, now, self.config.calendar_months)
-        out.extend(self.occurrence_line(o, index) for o in coming)
-        if not coming:
-            out.append(f"{t['events.none']}\n")
-        regular = [e for e in events if e.repeat]
-        if regular:
-            out.append(f"\n## {t['events.regular']}\n\n")
-            for event in regular:
-                assert event.repeat is not None
-                first = event.start.astimezone(event.timezone)
-                hours = "" if event.all_day else ", " + t.time_range(
-                    first, event.end.astimezone(event.timezone))
-                out.append(f"- [{md(event.title)}]({rel(index, staged_path(event))}) · "
-                           f"{self.repeats(event.repeat, event.timezone)}{hours}\n")
-        gone = [o for o in schedule.past(events, now) if not o.event.repeat]
-        if gone:
-            out.append(f"\n## {t['events.past']}\n\n")
-            out.extend(self.occurrence_line(o, index) for o in gone)
-        self.files[index] = "".join(out)
+        regular = []
+        for event in (e for e in events if e.repeat):
+            assert event.repeat is not None
+            first = event.start.astimezone(event.timezone)
+            hours = "" if event.all_day else ", " + self.text.time_range(
+                first, event.end.astimezone(event.timezone))
+            regular.append(RegularEvent(event, rel(index, staged_path(event)),
+                                        self.repeats(event.repeat, event.timezone), hours))
+        self.files[index] = self.render(
+            "calendar.md.j2", front=self.front(self.text["events.title"]), regular=regular,
+            upcoming=[self.occurrence_line(o, index)
+                      for o in schedule.upcoming(events, now, self.config.calendar_months)],
+            past=[self.occurrence_line(o, index) for o in schedule.past(events, now) if not o.event.repeat])
         urls = {e.path: page_url(self.config, e) for e in events}
         self.files["events.ics"] = schedule.build_calendar(events, self.config, now, urls)
+
+    def event_details(self, event: Event) -> list[tuple[str, str]]:
+        """The labelled lines under an event's title: when, repeats, where, hosts, link."""
+        t = self.text
+        details = [(t["events.when"], self.when(event.start, event.end, event.all_day))]
+        if event.repeat:
+            details.append((t["events.repeats"], self.repeats(event.repeat, event.timezone)))
+        if event.location:
+            details.append((t["events.where"], md(event.location)))
+        if event.hosts:
+            details.append((t["events.hosts"], md(", ".join(event.hosts))))
+        if event.url:
+            details.append((t["events.link"], f"<{event.url}>"))
+        return details
 
     def repeats(self, rule: str, tz: tzinfo) -> str:
         """A readable recurrence in English; the RRULE itself in other languages."""
