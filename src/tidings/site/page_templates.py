@@ -6,6 +6,7 @@ template of that name and may extend it as ``tidings/NAME.md.j2`` to change one 
 
 from __future__ import annotations
 
+import html
 import sys
 from pathlib import Path
 from types import TracebackType
@@ -37,6 +38,8 @@ def page_environment(root: Path) -> jinja2.Environment:
         trim_blocks=True,
     )
     env.filters["md"] = md
+    # html.escape, not jinja's `e`: the pages were written with it, and it spells ' as &#x27;.
+    env.filters["html"] = html.escape
     return env
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from tidings.calendar import schedule
-from tidings.content.model import Announcement, Event, Page, Story, Survey
+from tidings.content.model import Announcement, Entry, Event, Page, Story, Survey
 from tidings.embargo import PublicView, embargoed_assets
 from tidings.issue import issue_content
 from tidings.site import feeds
@@ -43,6 +43,13 @@ class Card(NamedTuple):
     link: str
     image: str
     quote: str
+
+
+class Linked(NamedTuple):
+    """An item on an index page and the link to it from there."""
+
+    item: Entry
+    link: str
 
 
 class RegularEvent(NamedTuple):
@@ -155,29 +162,28 @@ class Stager(NewsPages, GuidelinePages):
         return (f"- **{self.when(occurrence.start, occurrence.end, event.all_day)}** · "
                 f"[{md(event.title)}]({rel(page, staged_path(event))}){kind}{where}\n")
     def survey_pages(self) -> None:
+        """A page per public survey (questions and results as of T) and the surveys index."""
         if not self.view.surveys:
             return
-        t = self.text
-        index = [self.front(t["surveys.title"]), f"# {t['surveys.title']}\n\n"]
+        listed = []
         for survey in self.view.surveys:
             page = staged_path(survey)
-            lines = [self.front(survey.title), f"# {md(survey.title)}\n\n"]
-            if survey.closes:
-                closed = survey.closes <= self.view.as_of
-                label = t["surveys.closed"] if closed else t["surveys.open_until"]
-                # The last moment still open: 'closes: 2027-01-31' is open through the 31st.
-                last = (survey.closes - timedelta(microseconds=1)).astimezone(self.config.timezone)
-                lines.append(f"*{label}: {t.day(last)}*\n\n")
-            lines.append(self.body(survey, page) + "\n")
-            for question in survey.questions:
-                lines.append(f"**{md(question.text)}**\n\n")
-                lines.extend(f"- {md(option)}\n" for option in question.options)
-                lines.append("\n")
-            lines.append(f"*{t['surveys.how']}*\n")
-            lines.append(self.results(survey))
-            self.files[page] = "".join(lines)
-            index.append(f"- [{md(survey.title)}]({rel('surveys/index.md', page)})\n")
-        self.files["surveys/index.md"] = "".join(index)
+            self.files[page] = self.render(
+                "survey.md.j2", item=survey, front=self.front(survey.title),
+                status=self.survey_status(survey), body=self.body(survey, page), results=self.results(survey))
+            listed.append(Linked(survey, rel("surveys/index.md", page)))
+        self.files["surveys/index.md"] = self.render(
+            "surveys_index.md.j2", front=self.front(self.text["surveys.title"]), surveys=listed)
+
+    def survey_status(self, survey: Survey) -> str:
+        """'Open until …' or 'Closed: …' for a survey with a closing date; nothing without one."""
+        if not survey.closes:
+            return ""
+        t = self.text
+        label = t["surveys.closed"] if survey.closes <= self.view.as_of else t["surveys.open_until"]
+        # The last moment still open: 'closes: 2027-01-31' is open through the 31st.
+        last = (survey.closes - timedelta(microseconds=1)).astimezone(self.config.timezone)
+        return f"{label}: {t.day(last)}"
 
     def results(self, survey: Survey) -> str:
         """Counts, percentages and bars from feedback/<survey>.csv, as of T; chosen comments."""
