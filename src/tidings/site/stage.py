@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from tidings.calendar import schedule
-from tidings.content.model import Announcement, Entry, Event, Page, Story, Survey
+from tidings.content.model import Announcement, Entry, Event, Newsletter, Page, Story, Survey
 from tidings.embargo import PublicView, embargoed_assets
 from tidings.issue import issue_content
 from tidings.site import feeds
@@ -49,6 +49,14 @@ class Linked(NamedTuple):
     """An item on an index page and the link to it from there."""
 
     item: Entry
+    link: str
+
+
+class Issue(NamedTuple):
+    """A past issue on the newsletters index: the issue, its short date and the link to it."""
+
+    item: Newsletter
+    day: str
     link: str
 
 
@@ -227,86 +235,59 @@ class Stager(NewsPages, GuidelinePages):
         if not self.view.newsletters:
             return
         t = self.text
-        index = [self.front(t["newsletters.title"]), f"# {t['newsletters.title']}\n\n"]
+        issues = []
         for letter in self.view.newsletters:
             page = staged_path(letter)
             content = issue_content(self.view.community, letter, letter.send_at)
-            sent = t.day(letter.send_at.astimezone(self.config.timezone))
-            lines = [self.front(letter.subject, letter.preheader), f"# {md(letter.subject)}\n\n",
-                     f'<span class="tidings-meta">{sent}</span>\n\n', self.body(letter, page), "\n"]
-            if content.items:
-                lines.append(f"## {t['newsletters.in_issue']}\n\n")
-                for item in content.items:
-                    if item.entry.path in self.public:
-                        lines.append(f"- [{md(item.entry.title)}]({rel(page, staged_path(item.entry))})\n")
-                lines.append("\n")
-            if content.events:
-                lines.append(f"## {t['mail.events']}\n\n")
-                for occurrence in content.events:
-                    lines.append(self.occurrence_line(occurrence, page))
-                lines.append("\n")
-            if content.survey and content.survey.path in self.public:
-                survey = content.survey
-                link = rel(page, staged_path(survey))
-                lines.append(f"## {t['mail.survey']}\n\n[{md(survey.title)}]({link})\n")
-            self.files[page] = "".join(lines)
-            index.append(f"- {t.short_day(letter.send_at.astimezone(self.config.timezone))} · "
-                         f"[{md(letter.subject)}]({rel('newsletters/index.md', page)})\n")
-        self.files["newsletters/index.md"] = "".join(index)
+            survey = content.survey
+            self.files[page] = self.render(
+                "newsletter.md.j2", item=letter, front=self.front(letter.subject, letter.preheader),
+                sent=t.day(letter.send_at.astimezone(self.config.timezone)), body=self.body(letter, page),
+                told=bool(content.items),
+                items=[Linked(i.entry, rel(page, staged_path(i.entry)))
+                       for i in content.items if i.entry.path in self.public],
+                events=[self.occurrence_line(o, page) for o in content.events],
+                survey=Linked(survey, rel(page, staged_path(survey)))
+                if survey and survey.path in self.public else None)
+            issues.append(Issue(letter, t.short_day(letter.send_at.astimezone(self.config.timezone)),
+                                rel("newsletters/index.md", page)))
+        self.files["newsletters/index.md"] = self.render(
+            "newsletters_index.md.j2", front=self.front(t["newsletters.title"]), issues=issues)
 
     def page(self, page: Page) -> None:
+        """Any other page, as written; ``{{ signup_form }}`` in it becomes the sign-up form."""
         path = staged_path(page)
         extra = {"hide": list(page.hide)} if page.hide else {}
-        has_h1 = any(line.startswith("# ") for line in page.body.splitlines())
-        heading = "" if has_h1 else f"# {md(page.title)}\n\n"
         body = self.body(page, path).replace("{{ signup_form }}", self.signup_form())
-        self.files[path] = self.front(page.title, page.description, **extra) + heading + body
+        self.files[path] = self.render(
+            "page.md.j2", item=page, front=self.front(page.title, page.description, **extra),
+            has_h1=any(line.startswith("# ") for line in page.body.splitlines()), body=body)
 
     def signup_form(self) -> str:
         """A plain HTML form posting to the collector (double opt-in happens there)."""
-        t = self.text
-        action = html.escape(self.config.collector("subscribe"))
-        return (f'<form class="tidings-signup" method="post" action="{action}">\n'
-                f'<label for="tidings-email">{html.escape(t["signup.email"])}</label>\n'
-                '<input id="tidings-email" name="email" type="email" required autocomplete="email" '
-                'maxlength="254">\n'
-                f'<label for="tidings-name">{html.escape(t["signup.name"])}</label>\n'
-                '<input id="tidings-name" name="name" type="text" autocomplete="name" maxlength="200">\n'
-                '<button class="md-button md-button--primary" type="submit">'
-                f'{html.escape(t["signup.button"])}</button>\n'
-                f'<p class="tidings-meta">{html.escape(t["signup.note"])}</p>\n</form>\n')
+        return self.render("signup_form.html.j2", action=self.config.collector("subscribe"))
 
     def subscribe_page(self) -> None:
-        t = self.text
-        self.files["subscribe.md"] = (self.front(t["signup.title"]) + f"# {t['signup.title']}\n\n"
-                                      + f"{t['signup.intro']}\n\n" + self.signup_form())
+        """The sign-up page."""
+        self.files["subscribe.md"] = self.render(
+            "subscribe.md.j2", front=self.front(self.text["signup.title"]), form=self.signup_form())
 
     def home(self) -> None:
-        t = self.text
+        """The home page: latest news, next events, a story and the guidelines."""
         c = self.config
+        view = self.view
         # No title key: Material then titles the home page with the site name alone.
         front: dict[str, Any] = {"description": c.description} if c.description else {}
-        out = [front_matter_text({**front, "hide": ["navigation"]}), f"# {md(c.name)}\n\n"]
-        if c.description:
-            out.append(f"{md(c.description)}\n{{ .tidings-lead }}\n\n")
-        if self.view.announcements:
-            out.append(f"## {t['home.latest']}\n\n")
-            out.extend(self.news_card(a, "index.md") for a in self.view.announcements[: c.home_announcements])
-            out.append(f"[{t['home.all_news']}](announcements/index.md){{ .md-button }}\n\n")
-        coming = schedule.upcoming(self.view.events, self.view.as_of, c.calendar_months)[:3]
-        if coming:
-            out.append(f"## {t['home.next_events']}\n\n")
-            out.extend(self.occurrence_line(o, "index.md") for o in coming)
-            out.append(f"\n[{t['home.calendar']}](events/index.md){{ .md-button }}\n\n")
-        if self.view.stories:
-            story = self.view.stories[0]
-            out.append(f"## {t['home.story']}\n\n")
-            out.append(self.image(story.image, "index.md", story.member) + self.quote(story))
-            out.append(f"[{t['home.read_story']}: {md(story.title)}]({staged_path(story)})\n\n")
-        if self.view.guidelines:
-            out.append(f"## {t['home.guidelines']}\n\n")
-            out.extend(f"- [{md(g.title)}]({staged_path(g)})\n" for g in self.view.guidelines)
-        self.files["index.md"] = "".join(out)
+        story = view.stories[0] if view.stories else None
+        self.files["index.md"] = self.render(
+            "home.md.j2", config=c, front=front_matter_text({**front, "hide": ["navigation"]}),
+            has_news=bool(view.announcements),
+            cards=[self.news_card(a, "index.md") for a in view.announcements[: c.home_announcements]],
+            events=[self.occurrence_line(o, "index.md")
+                    for o in schedule.upcoming(view.events, view.as_of, c.calendar_months)[:3]],
+            story=Card(story, staged_path(story), self.image(story.image, "index.md", story.member),
+                       self.quote(story)) if story else None,
+            guidelines=[Linked(g, staged_path(g)) for g in view.guidelines])
 
     def static_files(self) -> None:
         assets = resources.files("tidings") / "templates" / "site"
