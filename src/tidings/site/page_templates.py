@@ -6,6 +6,7 @@ template of that name and may extend it as ``tidings/NAME.md.j2`` to change one 
 
 from __future__ import annotations
 
+import functools
 import html
 import sys
 from pathlib import Path
@@ -22,11 +23,22 @@ DEFAULTS = "templates/site"
 
 
 def page_environment(root: Path) -> jinja2.Environment:
-    """Templates from the repo's ``templates/site/`` first, then tidings' own (also as ``tidings/``)."""
+    """Templates from the repo's ``templates/site/`` first, then tidings' own (also as ``tidings/``).
+
+    One environment per repo and set of override files, so a rebuild reuses compiled templates
+    (an edited override is reloaded; an added or removed one gives a new environment).
+    """
+    overrides = root / OVERRIDES
+    names = tuple(sorted(str(p) for p in overrides.rglob("*.j2"))) if overrides.is_dir() else ()
+    return _environment(root, names)
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(root: Path, override_files: tuple[str, ...]) -> jinja2.Environment:
     defaults = jinja2.PackageLoader("tidings", DEFAULTS)
     loaders: list[jinja2.BaseLoader] = []
     overrides = root / OVERRIDES
-    if overrides.is_dir():
+    if override_files:
         loaders.append(jinja2.FileSystemLoader(str(overrides)))
     loaders += [defaults, jinja2.PrefixLoader({"tidings": defaults})]
     env = jinja2.Environment(

@@ -19,7 +19,7 @@ from tidings.site.engine import run_mkdocs
 from tidings.site.stage import stage
 
 log = logging.getLogger("tidings.serve")
-WATCHED = ("content", "guidelines", "newsletters", "assets", "mkdocs.yml", "pyproject.toml")
+WATCHED = ("content", "guidelines", "newsletters", "templates", "assets", "mkdocs.yml", "pyproject.toml")
 
 
 class Preview:
