@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import MakeRepo
+from tidings.cli import main
 from tidings.content import load
 from tidings.embargo import public_view
+from tidings.errors import ContentError
 from tidings.site.stage import Stager
 
 AS_OF = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -82,6 +85,7 @@ titles = st.text(
 @given(title=st.one_of(titles, st.sampled_from([
     "Tern 4.0: what's new", "#1 in the #channel", "- a leading dash", '"Quoted" \'twice\'',
     "Καλωσόρισμα: 欢迎 ✓", "yes", "null", "2026-11-01", "key: value # comment", "[a, b]", "{x: 1}",
+    "next\x85line", "tab\there",
 ])))
 def test_front_matter_of_staged_pages_round_trips_any_title_through_yaml(title: str) -> None:
     from tidings.site.pages_base import front_matter_text
@@ -106,3 +110,27 @@ def test_staged_announcement_front_matter_is_yaml_a_title_with_colon_hash_quotes
     page = next(text for path, text in pages.items() if path == "announcements/odd.md")
     assert isinstance(page, str)
     assert front_matter(page) == {"title": title, "description": "Summary: with # and 'quotes'"}
+
+
+def test_a_broken_override_is_reported_with_its_file_and_line_and_no_traceback(
+    make_repo: MakeRepo, capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = make_repo({**REPO, "templates/site/announcement.md.j2": """
+        {% extends "tidings/announcement.md.j2" %}
+        {% block footer %}
+        {{ no_such_value }}
+        {% endblock %}
+        """})
+    code = main(["--root", str(root), "site", "--as-of", "2026-11-23T12:00Z", "--out", str(root / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "templates/site/announcement.md.j2:3: template error:" in err and "no_such_value" in err
+    assert "Traceback" not in err
+    assert not (root / "out").exists()
+
+
+def test_an_override_with_a_syntax_error_names_its_line(make_repo: MakeRepo) -> None:
+    root = make_repo({**REPO, "templates/site/news_index.md.j2": "# News\n{% block title %}\n"})
+    with pytest.raises(ContentError) as raised:
+        staged(root)
+    assert [(p.path, p.line) for p in raised.value.problems] == [("templates/site/news_index.md.j2", 2)]
