@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from tidings.content.links import KEEP, rewrite_links
 from tidings.content.model import Entry
@@ -15,7 +15,7 @@ from tidings.site.markdown_text import front_matter_text, md
 from tidings.site.page_templates import page_environment, render_page
 from tidings.urls import page_path
 
-__all__ = ["PageWriter", "front_matter_text", "md", "rel", "staged_path"]
+__all__ = ["Linked", "PageWriter", "front_matter_text", "md", "rel", "staged_path"]
 
 
 def staged_path(entry: Entry) -> str:
@@ -32,6 +32,13 @@ def rel(from_page: str, to_path: str) -> str:
     while common < len(here) and common < len(there) - 1 and here[common] == there[common]:
         common += 1
     return "/".join([".."] * (len(here) - common) + there[common:])
+
+
+class Linked(NamedTuple):
+    """An item on an index page and the link to it from there."""
+
+    item: Entry
+    link: str
 
 
 class PageWriter:

@@ -7,21 +7,21 @@ engine can be swapped.
 
 from __future__ import annotations
 
-import html
-from datetime import datetime, timedelta, tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from tidings.calendar import schedule
-from tidings.content.model import Announcement, Entry, Event, Newsletter, Page, Story, Survey
+from tidings.content.model import Announcement, Newsletter, Page, Story
 from tidings.embargo import PublicView, embargoed_assets
 from tidings.issue import issue_content
 from tidings.site import feeds
+from tidings.site.event_pages import EventPages
 from tidings.site.guideline_pages import GuidelinePages
 from tidings.site.mkdocs_config import Tagged, dump_config, merge_config, read_user_config, theme_language
 from tidings.site.news_pages import NewsPages
-from tidings.site.pages_base import front_matter_text, md, rel, staged_path
+from tidings.site.pages_base import Linked, front_matter_text, md, rel, staged_path
+from tidings.site.survey_pages import SurveyPages
 from tidings.site.tree import sync_tree, write_if_changed
 from tidings.urls import page_url
 
@@ -45,13 +45,6 @@ class Card(NamedTuple):
     quote: str
 
 
-class Linked(NamedTuple):
-    """An item on an index page and the link to it from there."""
-
-    item: Entry
-    link: str
-
-
 class Issue(NamedTuple):
     """A past issue on the newsletters index: the issue, its short date and the link to it."""
 
@@ -60,16 +53,7 @@ class Issue(NamedTuple):
     link: str
 
 
-class RegularEvent(NamedTuple):
-    """A repeating event on the events page: link, readable rule and hours."""
-
-    item: Event
-    link: str
-    repeats: str
-    hours: str
-
-
-class Stager(NewsPages, GuidelinePages):
+class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
     """Builds the dict of files (docs-relative path -> content) for one as-of view."""
 
     # -- pages ----------------------------------------------------------------------------
@@ -108,128 +92,6 @@ class Stager(NewsPages, GuidelinePages):
         quoted = f"> {md(story.quote)}\n>\n" if story.quote else ""
         return f'{quoted}> — **{who}**\n{{ .tidings-quote }}\n\n' if quoted else f"**{who}**\n\n"
 
-    def when(self, start: datetime, end: datetime, all_day: bool = False) -> str:
-        if all_day:
-            last = end - timedelta(days=1)
-            days = self.text.day(start)
-            if last.date() != start.date():
-                days += f" – {self.text.day(last)}"
-            return f"{days} ({self.text['events.all_day']})"
-        return f"{self.text.day(start)}, {self.text.time_range(start, end)}"
-
-    def event_pages(self) -> None:
-        """A page and an .ics file per public event, the events page and the whole calendar."""
-        now = self.view.as_of
-        events = self.view.events
-        for event in events:
-            page = staged_path(event)
-            self.files[page] = self.render("event.md.j2", item=event, front=self.front(event.title),
-                                           details=self.event_details(event), body=self.body(event, page))
-            self.files[f"events/{event.slug}.ics"] = schedule.build_calendar(
-                [event], self.config, now, {event.path: page_url(self.config, event)})
-        index = "events/index.md"
-        regular = []
-        for event in (e for e in events if e.repeat):
-            assert event.repeat is not None
-            first = event.start.astimezone(event.timezone)
-            hours = "" if event.all_day else ", " + self.text.time_range(
-                first, event.end.astimezone(event.timezone))
-            regular.append(RegularEvent(event, rel(index, staged_path(event)),
-                                        self.repeats(event.repeat, event.timezone), hours))
-        self.files[index] = self.render(
-            "calendar.md.j2", front=self.front(self.text["events.title"]), regular=regular,
-            upcoming=[self.occurrence_line(o, index)
-                      for o in schedule.upcoming(events, now, self.config.calendar_months)],
-            past=[self.occurrence_line(o, index) for o in schedule.past(events, now) if not o.event.repeat])
-        urls = {e.path: page_url(self.config, e) for e in events}
-        self.files["events.ics"] = schedule.build_calendar(events, self.config, now, urls)
-
-    def event_details(self, event: Event) -> list[tuple[str, str]]:
-        """The labelled lines under an event's title: when, repeats, where, hosts, link."""
-        t = self.text
-        details = [(t["events.when"], self.when(event.start, event.end, event.all_day))]
-        if event.repeat:
-            details.append((t["events.repeats"], self.repeats(event.repeat, event.timezone)))
-        if event.location:
-            details.append((t["events.where"], md(event.location)))
-        if event.hosts:
-            details.append((t["events.hosts"], md(", ".join(event.hosts))))
-        if event.url:
-            details.append((t["events.link"], f"<{event.url}>"))
-        return details
-
-    def repeats(self, rule: str, tz: tzinfo) -> str:
-        """A readable recurrence in English; the RRULE itself in other languages."""
-        described = schedule.describe_rule(rule, tz) if self.text.locale.language == "en" else None
-        return described[0].upper() + described[1:] if described else f"`{rule}`"
-
-    def occurrence_line(self, occurrence: schedule.Occurrence, page: str) -> str:
-        event = occurrence.event
-        kind = f" · {self.text['events.kind.' + event.kind]}" if event.kind else ""
-        where = f" · {md(event.location)}" if event.location else ""
-        return (f"- **{self.when(occurrence.start, occurrence.end, event.all_day)}** · "
-                f"[{md(event.title)}]({rel(page, staged_path(event))}){kind}{where}\n")
-    def survey_pages(self) -> None:
-        """A page per public survey (questions and results as of T) and the surveys index."""
-        if not self.view.surveys:
-            return
-        listed = []
-        for survey in self.view.surveys:
-            page = staged_path(survey)
-            self.files[page] = self.render(
-                "survey.md.j2", item=survey, front=self.front(survey.title),
-                status=self.survey_status(survey), body=self.body(survey, page), results=self.results(survey))
-            listed.append(Linked(survey, rel("surveys/index.md", page)))
-        self.files["surveys/index.md"] = self.render(
-            "surveys_index.md.j2", front=self.front(self.text["surveys.title"]), surveys=listed)
-
-    def survey_status(self, survey: Survey) -> str:
-        """'Open until …' or 'Closed: …' for a survey with a closing date; nothing without one."""
-        if not survey.closes:
-            return ""
-        t = self.text
-        label = t["surveys.closed"] if survey.closes <= self.view.as_of else t["surveys.open_until"]
-        # The last moment still open: 'closes: 2027-01-31' is open through the 31st.
-        last = (survey.closes - timedelta(microseconds=1)).astimezone(self.config.timezone)
-        return f"{label}: {t.day(last)}"
-
-    def results(self, survey: Survey) -> str:
-        """Counts, percentages and bars from feedback/<survey>.csv, as of T; chosen comments."""
-        t = self.text
-        cutoff = self.view.as_of.astimezone(self.config.timezone).date().isoformat()
-        rows = [r for r in self.view.community.feedback.get(survey.id, ()) if not r.date or r.date <= cutoff]
-        if not rows:
-            return ""
-        people = len({r.respondent for r in rows})
-        out = [f"\n## {t['surveys.results']}\n\n", f"*{t['surveys.responses'].format(count=people)}*\n\n"]
-        for question in survey.questions:
-            answered = [r for r in rows if r.question == question.id]
-            if not answered:
-                continue
-            out.append(f"**{md(question.text)}**\n\n<div class=\"tidings-results\">\n")
-            for option in question.options:
-                count = sum(1 for r in answered if r.answer == option)
-                share = round(100 * count / len(answered))
-                label = html.escape(option)
-                out.append(
-                    f'<div class="tidings-result"><span class="tidings-result-label">{label}</span>'
-                    f'<span class="tidings-bar" role="img" aria-label="{share}%">'
-                    f'<span style="width:{share}%"></span></span>'
-                    f'<span class="tidings-result-count">{count} · {share}%</span></div>\n')
-            out.append("</div>\n\n")
-        if survey.publish_comments:
-            seen: set[str] = set()
-            comments = []
-            for row in rows:
-                if row.published and row.comment and row.comment not in seen:
-                    seen.add(row.comment)
-                    comments.append(row.comment)
-            if comments:
-                out.append(f"### {t['surveys.comments']}\n\n")
-                # Members' words are text, never markup: escaped, and not parsed as Markdown.
-                out.extend(f'<blockquote class="tidings-comment"><p>{html.escape(c)}</p></blockquote>\n\n'
-                           for c in comments)
-        return "".join(out)
     def newsletter_pages(self) -> None:
         """Past issues, without personal links, once every item they told early is public."""
         if not self.view.newsletters:
@@ -392,4 +254,3 @@ def stage(view: PublicView, stage_dir: Path, site_dir: Path, *,
         mkdocs_config["hooks"] = [*(mkdocs_config.get("hooks") or []), *hooks]
     write_if_changed(stage_dir / "mkdocs.yml", dump_config(mkdocs_config).encode())
     return stage_dir / "mkdocs.yml", removed
-
