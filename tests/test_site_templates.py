@@ -134,3 +134,34 @@ def test_an_override_with_a_syntax_error_names_its_line(make_repo: MakeRepo) -> 
     with pytest.raises(ContentError) as raised:
         staged(root)
     assert [(p.path, p.line) for p in raised.value.problems] == [("templates/site/news_index.md.j2", 2)]
+
+
+def test_an_override_whose_name_is_no_site_template_is_an_error_naming_the_closest(
+    make_repo: MakeRepo,
+) -> None:
+    root = make_repo({**REPO, "templates/site/anouncement.md.j2": "{% block footer %}x{% endblock %}\n"})
+    with pytest.raises(ContentError) as raised:
+        staged(root)
+    [problem] = raised.value.problems
+    assert problem.path == "templates/site/anouncement.md.j2"
+    assert "did you mean announcement.md.j2" in problem.message
+
+
+def test_every_broken_override_is_reported_in_one_run_and_partials_may_be_included(
+    make_repo: MakeRepo,
+) -> None:
+    partial = "{% macro thanks() %}Thanks for reading.{% endmacro %}\n"
+    root = make_repo({**REPO, "templates/site/_parts.md.j2": partial,
+                      "templates/site/story.md.j2": "{% block title %}\n",
+                      "templates/site/event.md.j2": "{{ 1 + }}\n"})
+    with pytest.raises(ContentError) as raised:
+        staged(root)
+    assert sorted(p.path for p in raised.value.problems) == [
+        "templates/site/event.md.j2", "templates/site/story.md.j2"]
+    (root / "templates/site/story.md.j2").unlink()
+    (root / "templates/site/event.md.j2").unlink()
+    (root / "templates/site/announcement.md.j2").write_text(
+        '{% extends "tidings/announcement.md.j2" %}{% import "_parts.md.j2" as parts %}'
+        "{% block footer %}{{ parts.thanks() }}\n{% endblock %}\n", encoding="utf-8")
+    page = staged(root)["announcements/first.md"]
+    assert isinstance(page, str) and page.endswith("First body.\nThanks for reading.\n")

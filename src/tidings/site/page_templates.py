@@ -6,9 +6,11 @@ template of that name and may extend it as ``tidings/NAME.md.j2`` to change one 
 
 from __future__ import annotations
 
+import difflib
 import functools
 import html
 import sys
+from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -53,6 +55,31 @@ def _environment(root: Path, override_files: tuple[str, ...]) -> jinja2.Environm
     # html.escape, not jinja's `e`: the pages were written with it, and it spells ' as &#x27;.
     env.filters["html"] = html.escape
     return env
+
+
+def override_problems(root: Path) -> list[Problem]:
+    """Every override that does not compile or names no site template (``_name`` files are partials)."""
+    overrides = root / OVERRIDES
+    if not overrides.is_dir():
+        return []
+    known = sorted(p.name for p in resources.files("tidings").joinpath(DEFAULTS).iterdir()
+                   if p.name.endswith(".j2"))
+    env = page_environment(root)
+    problems = []
+    for file in sorted(overrides.rglob("*.j2")):
+        name = file.relative_to(overrides).as_posix()
+        where = file.relative_to(root).as_posix()
+        if not file.name.startswith("_") and name not in known:
+            # An unknown name would be ignored silently: a typo must not pass.
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else f"; site templates: {', '.join(known)}"
+            problems.append(Problem(where, 0, f"not a site template{hint}"))
+            continue
+        try:
+            env.get_template(name)
+        except jinja2.TemplateError as exc:
+            problems.append(template_problem(root, exc, sys.exc_info()[2]))
+    return problems
 
 
 def render_page(env: jinja2.Environment, root: Path, name: str, context: dict[str, Any]) -> str:

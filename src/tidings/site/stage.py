@@ -14,12 +14,14 @@ from typing import Any, NamedTuple
 from tidings.calendar import schedule
 from tidings.content.model import Announcement, Newsletter, Page, Story
 from tidings.embargo import PublicView, embargoed_assets
+from tidings.errors import ContentError
 from tidings.issue import issue_content
 from tidings.site import feeds
 from tidings.site.event_pages import EventPages
 from tidings.site.guideline_pages import GuidelinePages
 from tidings.site.mkdocs_config import Tagged, dump_config, merge_config, read_user_config, theme_language
 from tidings.site.news_pages import NewsPages
+from tidings.site.page_templates import override_problems
 from tidings.site.pages_base import Linked, front_matter_text, md, rel, staged_path
 from tidings.site.survey_pages import SurveyPages
 from tidings.site.tree import sync_tree, write_if_changed
@@ -58,6 +60,10 @@ class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
 
     # -- pages ----------------------------------------------------------------------------
     def build(self) -> dict[str, str | bytes]:
+        """Every page of the docs tree; a community's broken page templates are reported all at once."""
+        problems = override_problems(self.config.root)
+        if problems:
+            raise ContentError(problems)
         self.announcement_pages()
         self.story_pages()
         self.event_pages()
