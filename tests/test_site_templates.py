@@ -15,6 +15,7 @@ from tidings.cli import main
 from tidings.content import load
 from tidings.embargo import public_view
 from tidings.errors import ContentError
+from tidings.site.serve import Preview
 from tidings.site.stage import Stager
 
 AS_OF = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -165,3 +166,23 @@ def test_every_broken_override_is_reported_in_one_run_and_partials_may_be_includ
         "{% block footer %}{{ parts.thanks() }}\n{% endblock %}\n", encoding="utf-8")
     page = staged(root)["announcements/first.md"]
     assert isinstance(page, str) and page.endswith("First body.\nThanks for reading.\n")
+
+
+def test_preview_keeps_the_last_good_site_while_an_override_is_broken_and_shows_the_fix(
+    make_repo: MakeRepo, capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = make_repo(REPO)
+    preview = Preview(root, "http://127.0.0.1:8000/", AS_OF)
+    preview.rebuild(full=True)
+    page = preview.site_dir / "announcements/first/index.html"
+    override = root / "templates/site/announcement.md.j2"
+    override.parent.mkdir(parents=True)
+    override.write_text('{% extends "tidings/announcement.md.j2" %}\n'
+                        "{% block footer %}{{ 1 + }}{% endblock %}\n")
+    preview.rebuild()
+    assert "templates/site/announcement.md.j2:2: template error:" in capsys.readouterr().out
+    assert "First body." in page.read_text()
+    override.write_text('{% extends "tidings/announcement.md.j2" %}{% block footer %}Footer words.\n'
+                        "{% endblock %}\n")
+    preview.rebuild()
+    assert "Footer words." in page.read_text()
