@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-import html
+from typing import NamedTuple
 
+from tidings.content.model import Guideline
 from tidings.content.rules import rule_history
 from tidings.site.pages_base import PageWriter, md, rel, staged_path
+
+
+class LinkedGuideline(NamedTuple):
+    """A guideline on the guidelines index and the link to its page."""
+
+    item: Guideline
+    link: str
+
+
+class Change(NamedTuple):
+    """One line of the changelog: the day, what happened (added, changed, retired) and the rule."""
+
+    day: str
+    what: str
+    rule: str
 
 
 class GuidelinePages(PageWriter):
@@ -16,34 +32,23 @@ class GuidelinePages(PageWriter):
         if not self.view.guidelines:
             return
         t = self.text
-        index = [self.front(t["guidelines.title"]), f"# {t['guidelines.title']}\n\n"]
+        listed = []
         for guideline in self.view.guidelines:
             page = staged_path(guideline)
-            updated = ""
-            if guideline.updated:
-                day = t.day(guideline.updated.astimezone(self.config.timezone))
-                updated = f"*{t['guidelines.updated']}: {day}*\n\n"
-            self.files[page] = (
-                self.front(guideline.title) + f"# {md(guideline.title)}\n\n" + updated
-                + '<div class="tidings-guideline" data-copy-label="' + html.escape(t["guidelines.copy"])
-                + '" data-copied-label="' + html.escape(t["guidelines.copied"]) + '"></div>\n\n'
-                + self.body(guideline, page)
-            )
-            index.append(f"## [{md(guideline.title)}]({rel('guidelines/index.md', page)})\n\n")
-            index.extend(
-                f"- [{md(rule.title)}]({rel('guidelines/index.md', page)}#{rule.id})\n"
-                for rule in guideline.rules
-            )
-            index.append("\n")
-        index.append(f"[{t['guidelines.changelog']}](changelog.md)\n")
-        self.files["guidelines/index.md"] = "".join(index)
+            updated = (t.day(guideline.updated.astimezone(self.config.timezone))
+                       if guideline.updated else "")
+            self.files[page] = self.render("guideline.md.j2", item=guideline,
+                                           front=self.front(guideline.title), updated=updated,
+                                           body=self.body(guideline, page))
+            listed.append(LinkedGuideline(guideline, rel("guidelines/index.md", page)))
+        self.files["guidelines/index.md"] = self.render(
+            "guidelines_index.md.j2", front=self.front(t["guidelines.title"]), guidelines=listed)
         self.files["guidelines/changelog.md"] = self.changelog()
 
     def changelog(self) -> str:
         """Rule changes from git history: added, changed (title or text) and retired rules."""
         t = self.text
         root = self.config.root
-        out = [self.front(t["guidelines.changelog"]), f"# {t['guidelines.changelog']}\n\n"]
         rows: list[tuple[str, str, str, str]] = []
         for guideline in self.view.guidelines:
             page = rel("guidelines/changelog.md", staged_path(guideline))
@@ -67,8 +72,6 @@ class GuidelinePages(PageWriter):
                 day = guideline.updated.astimezone(self.config.timezone)
                 rows.append((day.isoformat(), t.short_day(day), t["guidelines.updated"].lower(),
                              f"[{md(guideline.title)}]({page})"))
-        if not rows:
-            out.append(f"{t['guidelines.no_changes']}\n")
-        for _, label, what, rule in sorted(rows, key=lambda r: r[0], reverse=True):
-            out.append(f"- **{label}** · {what}: {rule}\n")
-        return "".join(out)
+        newest_first = sorted(rows, key=lambda r: r[0], reverse=True)
+        changes = [Change(day, what, rule) for _, day, what, rule in newest_first]
+        return self.render("changelog.md.j2", front=self.front(t["guidelines.changelog"]), changes=changes)

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import NamedTuple
 
 from tidings.content.loader import slugify
 from tidings.content.model import Announcement
 from tidings.site.pages_base import PageWriter, md, rel, staged_path
 
 RECENT_NEWS = 10
+
+
+class Group(NamedTuple):
+    """A year, tag or author on the news index: its name, listing page and number of items."""
+
+    name: str
+    link: str
+    total: int
+
+
+class ListedItem(NamedTuple):
+    """An announcement in a listing: the item, its short date and the link to it."""
+
+    item: Announcement
+    day: str
+    link: str
 
 
 class NewsPages(PageWriter):
@@ -48,29 +65,18 @@ class NewsPages(PageWriter):
             for author in item.authors:
                 by_author[slugify(author)].append(item)
                 author_names.setdefault(slugify(author), author)
-            self.files[page] = (
-                self.front(item.title, item.summary)
-                + f"# {md(item.title)}\n\n" + self.news_meta(item, page)
-                + self.image(item.image, page, item.title) + self.body(item, page)
-            )
-        index = "announcements/index.md"
-        out = [self.front(t["news.title"]), f"# {t['news.title']}\n\n"]
-        for item in news[:RECENT_NEWS]:
-            out.append(self.news_card(item, index, level=2))  # right under the page's h1
-        if by_year:
-            out.append(f"## {t['news.archive']}\n\n")
-            out.append(" · ".join(f"[{year}](archive/{year}.md) ({len(items)})"
-                                  for year, items in sorted(by_year.items(), reverse=True)) + "\n\n")
-        if by_tag:
-            out.append(f"## {t['news.tags']}\n\n")
-            out.append(" · ".join(f"[#{md(tag_names[s])}](tags/{s}.md) ({len(by_tag[s])})"
-                                  for s in sorted(by_tag)) + "\n\n")
-        if by_author:
-            out.append(f"## {t['news.authors']}\n\n")
-            out.append(" · ".join(f"[{md(author_names[s])}](authors/{s}.md) ({len(by_author[s])})"
-                                  for s in sorted(by_author)) + "\n\n")
-        out.append(f"{t['news.feeds']}: [RSS](../feed.xml) · [Atom](../atom.xml)\n")
-        self.files[index] = "".join(out)
+            self.files[page] = self.render(
+                "announcement.md.j2", item=item, front=self.front(item.title, item.summary),
+                meta=self.news_meta(item, page), image=self.image(item.image, page, item.title),
+                body=self.body(item, page))
+        self.files["announcements/index.md"] = self.render(
+            "news_index.md.j2", front=self.front(t["news.title"]),
+            cards=[self.news_card(item, "announcements/index.md", level=2) for item in news[:RECENT_NEWS]],
+            years=[Group(str(year), f"archive/{year}.md", len(items))
+                   for year, items in sorted(by_year.items(), reverse=True)],
+            tags=[Group(tag_names[s], f"tags/{s}.md", len(by_tag[s])) for s in sorted(by_tag)],
+            authors=[Group(author_names[s], f"authors/{s}.md", len(by_author[s])) for s in sorted(by_author)],
+        )
         for year, items in by_year.items():
             self.listing(f"announcements/archive/{year}.md", f"{t['news.from']} {year}", items)
         for slug, items in by_tag.items():
@@ -88,8 +94,10 @@ class NewsPages(PageWriter):
 
     def listing(self, page: str, title: str, items: list[Announcement]) -> None:
         """A dated list of announcements (an archive year, a tag, an author)."""
-        lines = [self.front(title), f"# {md(title)}\n\n"]
-        for item in items:
-            day = self.text.short_day(item.date.astimezone(self.config.timezone))
-            lines.append(f"- {day} · [{md(item.title)}]({rel(page, staged_path(item))})\n")
-        self.files[page] = "".join(lines)
+        entries = [
+            ListedItem(item, self.text.short_day(item.date.astimezone(self.config.timezone)),
+                       rel(page, staged_path(item)))
+            for item in items
+        ]
+        self.files[page] = self.render("news_listing.md.j2", front=self.front(title), title=title,
+                                       entries=entries)

@@ -5,23 +5,22 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from tidings.content.links import KEEP, rewrite_links
 from tidings.content.model import Entry
 from tidings.embargo import PublicView
 from tidings.labels import Text
+from tidings.site.markdown_text import front_matter_text, md
+from tidings.site.page_templates import page_environment, render_page
 from tidings.urls import page_path
+
+__all__ = ["Linked", "PageWriter", "front_matter_text", "md", "rel", "staged_path"]
 
 
 def staged_path(entry: Entry) -> str:
     """Where an item's page lives in the docs tree."""
     return page_path(entry)
-
-
-def md(text: str) -> str:
-    """Escape text for use inside Markdown (titles, names)."""
-    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -35,9 +34,11 @@ def rel(from_page: str, to_path: str) -> str:
     return "/".join([".."] * (len(here) - common) + there[common:])
 
 
-def yaml_str(text: str) -> str:
-    """A double-quoted YAML scalar."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+class Linked(NamedTuple):
+    """An item on an index page and the link to it from there."""
+
+    item: Entry
+    link: str
 
 
 class PageWriter:
@@ -49,6 +50,11 @@ class PageWriter:
         self.text = Text(self.config.language, self.config.labels)
         self.public = {e.path: e for e in self._public_entries()}
         self.files: dict[str, str | bytes] = {}
+        self.env = page_environment(self.config.root)
+
+    def render(self, name: str, **context: Any) -> str:
+        """One page from its template (the community's override first), with the labels as ``t``."""
+        return render_page(self.env, self.config.root, name, {"t": self.text, **context})
 
     def _public_entries(self) -> Iterable[Entry]:
         v = self.view
@@ -77,9 +83,7 @@ class PageWriter:
 
     def front(self, title: str, description: str | None = None, **extra: Any) -> str:
         """The page's YAML front matter (title, description, anything MkDocs or Material reads)."""
-        lines = ["---", f"title: {yaml_str(title)}"]
+        data: dict[str, Any] = {"title": title}
         if description:
-            lines.append(f"description: {yaml_str(description)}")
-        for key, value in extra.items():
-            lines.append(f"{key}: {value}")
-        return "\n".join(lines) + "\n---\n\n"
+            data["description"] = description
+        return front_matter_text({**data, **extra})

@@ -12,14 +12,14 @@ from typing import Any
 from tidings.content import check
 from tidings.content.loader import EntryCache
 from tidings.embargo import public_view
-from tidings.errors import TidingsError
+from tidings.errors import ContentError, TidingsError
 from tidings.files import write_atomic
 from tidings.site import preview_hooks
 from tidings.site.engine import run_mkdocs
 from tidings.site.stage import stage
 
 log = logging.getLogger("tidings.serve")
-WATCHED = ("content", "guidelines", "newsletters", "assets", "mkdocs.yml", "pyproject.toml")
+WATCHED = ("content", "guidelines", "newsletters", "templates", "assets", "mkdocs.yml", "pyproject.toml")
 
 
 class Preview:
@@ -48,8 +48,14 @@ class Preview:
             return time.perf_counter() - started
         as_of = self.as_of or datetime.now(UTC).replace(microsecond=0)
         hooks = [str(Path(preview_hooks.__file__).resolve())]
-        config_file, removed = stage(public_view(community, as_of), self.stage_dir, self.site_dir,
-                                     site_url=self.site_url, hooks=hooks)
+        try:
+            config_file, removed = stage(public_view(community, as_of), self.stage_dir, self.site_dir,
+                                         site_url=self.site_url, hooks=hooks)
+        except ContentError as exc:  # a broken page template: say where, keep the last good site
+            for problem in exc.problems:
+                print(problem, flush=True)
+            print("Not rebuilt: fix the problems above.", flush=True)
+            return time.perf_counter() - started
         for name in removed:
             if name.endswith(".md"):
                 page = self.site_dir / name.removesuffix(".md").removesuffix("index") / "index.html"

@@ -7,21 +7,23 @@ engine can be swapped.
 
 from __future__ import annotations
 
-import html
-from datetime import datetime, timedelta, tzinfo
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tidings.calendar import schedule
-from tidings.content.model import Announcement, Page, Story, Survey
+from tidings.content.model import Announcement, Newsletter, Page, Story
 from tidings.embargo import PublicView, embargoed_assets
+from tidings.errors import ContentError
 from tidings.issue import issue_content
 from tidings.site import feeds
+from tidings.site.event_pages import EventPages
 from tidings.site.guideline_pages import GuidelinePages
 from tidings.site.mkdocs_config import Tagged, dump_config, merge_config, read_user_config, theme_language
 from tidings.site.news_pages import NewsPages
-from tidings.site.pages_base import md, rel, staged_path, yaml_str
+from tidings.site.page_templates import override_problems
+from tidings.site.pages_base import Linked, front_matter_text, md, rel, staged_path
+from tidings.site.survey_pages import SurveyPages
 from tidings.site.tree import sync_tree, write_if_changed
 from tidings.urls import page_url
 
@@ -36,11 +38,32 @@ TOC = {"permalink": True,
        "slugify": Tagged("tag:yaml.org,2002:python/name:markdown.extensions.toc.slugify_unicode", "")}
 
 
-class Stager(NewsPages, GuidelinePages):
+class Card(NamedTuple):
+    """A story on the stories index: the story, the link to it, its picture and quote as Markdown."""
+
+    item: Story
+    link: str
+    image: str
+    quote: str
+
+
+class Issue(NamedTuple):
+    """A past issue on the newsletters index: the issue, its short date and the link to it."""
+
+    item: Newsletter
+    day: str
+    link: str
+
+
+class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
     """Builds the dict of files (docs-relative path -> content) for one as-of view."""
 
     # -- pages ----------------------------------------------------------------------------
     def build(self) -> dict[str, str | bytes]:
+        """Every page of the docs tree; a community's broken page templates are reported all at once."""
+        problems = override_problems(self.config.root)
+        if problems:
+            raise ContentError(problems)
         self.announcement_pages()
         self.story_pages()
         self.event_pages()
@@ -55,242 +78,84 @@ class Stager(NewsPages, GuidelinePages):
         return self.files
 
     def story_pages(self) -> None:
+        """A page per public story and the stories index."""
         if not self.view.stories:
             return
-        t = self.text
-        index = ["---", f"title: {yaml_str(t['stories.title'])}", "---", "", f"# {t['stories.title']}", ""]
+        cards = []
         for story in self.view.stories:
             page = staged_path(story)
-            self.files[page] = (
-                self.front(story.title, story.quote) + f"# {md(story.title)}\n\n"
-                + self.image(story.image, page, story.member) + self.quote(story)
-                + self.body(story, page)
-            )
-            index.append(f"## [{md(story.title)}]({rel('stories/index.md', page)})\n")
-            index.append(self.image(story.image, "stories/index.md", story.member) + self.quote(story))
-        self.files["stories/index.md"] = "\n".join(index) + "\n"
+            self.files[page] = self.render(
+                "story.md.j2", item=story, front=self.front(story.title, story.quote),
+                image=self.image(story.image, page, story.member), quote=self.quote(story),
+                body=self.body(story, page))
+            cards.append(Card(story, rel("stories/index.md", page),
+                              self.image(story.image, "stories/index.md", story.member), self.quote(story)))
+        self.files["stories/index.md"] = self.render(
+            "stories_index.md.j2", front=self.front(self.text["stories.title"]), stories=cards)
 
     def quote(self, story: Story) -> str:
         who = md(story.member) + (f", {md(story.role)}" if story.role else "")
         quoted = f"> {md(story.quote)}\n>\n" if story.quote else ""
         return f'{quoted}> — **{who}**\n{{ .tidings-quote }}\n\n' if quoted else f"**{who}**\n\n"
 
-    def when(self, start: datetime, end: datetime, all_day: bool = False) -> str:
-        if all_day:
-            last = end - timedelta(days=1)
-            days = self.text.day(start)
-            if last.date() != start.date():
-                days += f" – {self.text.day(last)}"
-            return f"{days} ({self.text['events.all_day']})"
-        return f"{self.text.day(start)}, {self.text.time_range(start, end)}"
-
-    def event_pages(self) -> None:
-        t = self.text
-        now = self.view.as_of
-        events = self.view.events
-        for event in events:
-            page = staged_path(event)
-            details = [f"**{t['events.when']}:** {self.when(event.start, event.end, event.all_day)}"]
-            if event.repeat:
-                details.append(f"**{t['events.repeats']}:** {self.repeats(event.repeat, event.timezone)}")
-            if event.location:
-                details.append(f"**{t['events.where']}:** {md(event.location)}")
-            if event.hosts:
-                details.append(f"**{t['events.hosts']}:** {md(', '.join(event.hosts))}")
-            if event.url:
-                details.append(f"**{t['events.link']}:** <{event.url}>")
-            details.append(f"[{t['events.add']}]({event.slug}.ics){{ .md-button }}")
-            kind = f"*{t['events.kind.' + event.kind]}*\n\n" if event.kind else ""
-            self.files[page] = (
-                self.front(event.title) + f"# {md(event.title)}\n\n" + kind
-                + "  \n".join(details) + "\n\n" + self.body(event, page)
-            )
-            self.files[f"events/{event.slug}.ics"] = schedule.build_calendar(
-                [event], self.config, now, {event.path: page_url(self.config, event)})
-        index = "events/index.md"
-        out = [self.front(t["events.title"]), f"# {t['events.title']}\n\n",
-               f"[{t['events.subscribe']}](../events.ics){{ .md-button }} "
-               f"(iCalendar)\n\n", f"## {t['events.upcoming']}\n\n"]
-        coming = schedule.upcoming(events, now, self.config.calendar_months)
-        out.extend(self.occurrence_line(o, index) for o in coming)
-        if not coming:
-            out.append(f"{t['events.none']}\n")
-        regular = [e for e in events if e.repeat]
-        if regular:
-            out.append(f"\n## {t['events.regular']}\n\n")
-            for event in regular:
-                assert event.repeat is not None
-                first = event.start.astimezone(event.timezone)
-                hours = "" if event.all_day else ", " + t.time_range(
-                    first, event.end.astimezone(event.timezone))
-                out.append(f"- [{md(event.title)}]({rel(index, staged_path(event))}) · "
-                           f"{self.repeats(event.repeat, event.timezone)}{hours}\n")
-        gone = [o for o in schedule.past(events, now) if not o.event.repeat]
-        if gone:
-            out.append(f"\n## {t['events.past']}\n\n")
-            out.extend(self.occurrence_line(o, index) for o in gone)
-        self.files[index] = "".join(out)
-        urls = {e.path: page_url(self.config, e) for e in events}
-        self.files["events.ics"] = schedule.build_calendar(events, self.config, now, urls)
-
-    def repeats(self, rule: str, tz: tzinfo) -> str:
-        """A readable recurrence in English; the RRULE itself in other languages."""
-        described = schedule.describe_rule(rule, tz) if self.text.locale.language == "en" else None
-        return described[0].upper() + described[1:] if described else f"`{rule}`"
-
-    def occurrence_line(self, occurrence: schedule.Occurrence, page: str) -> str:
-        event = occurrence.event
-        kind = f" · {self.text['events.kind.' + event.kind]}" if event.kind else ""
-        where = f" · {md(event.location)}" if event.location else ""
-        return (f"- **{self.when(occurrence.start, occurrence.end, event.all_day)}** · "
-                f"[{md(event.title)}]({rel(page, staged_path(event))}){kind}{where}\n")
-    def survey_pages(self) -> None:
-        if not self.view.surveys:
-            return
-        t = self.text
-        index = [self.front(t["surveys.title"]), f"# {t['surveys.title']}\n\n"]
-        for survey in self.view.surveys:
-            page = staged_path(survey)
-            lines = [self.front(survey.title), f"# {md(survey.title)}\n\n"]
-            if survey.closes:
-                closed = survey.closes <= self.view.as_of
-                label = t["surveys.closed"] if closed else t["surveys.open_until"]
-                # The last moment still open: 'closes: 2027-01-31' is open through the 31st.
-                last = (survey.closes - timedelta(microseconds=1)).astimezone(self.config.timezone)
-                lines.append(f"*{label}: {t.day(last)}*\n\n")
-            lines.append(self.body(survey, page) + "\n")
-            for question in survey.questions:
-                lines.append(f"**{md(question.text)}**\n\n")
-                lines.extend(f"- {md(option)}\n" for option in question.options)
-                lines.append("\n")
-            lines.append(f"*{t['surveys.how']}*\n")
-            lines.append(self.results(survey))
-            self.files[page] = "".join(lines)
-            index.append(f"- [{md(survey.title)}]({rel('surveys/index.md', page)})\n")
-        self.files["surveys/index.md"] = "".join(index)
-
-    def results(self, survey: Survey) -> str:
-        """Counts, percentages and bars from feedback/<survey>.csv, as of T; chosen comments."""
-        t = self.text
-        cutoff = self.view.as_of.astimezone(self.config.timezone).date().isoformat()
-        rows = [r for r in self.view.community.feedback.get(survey.id, ()) if not r.date or r.date <= cutoff]
-        if not rows:
-            return ""
-        people = len({r.respondent for r in rows})
-        out = [f"\n## {t['surveys.results']}\n\n", f"*{t['surveys.responses'].format(count=people)}*\n\n"]
-        for question in survey.questions:
-            answered = [r for r in rows if r.question == question.id]
-            if not answered:
-                continue
-            out.append(f"**{md(question.text)}**\n\n<div class=\"tidings-results\">\n")
-            for option in question.options:
-                count = sum(1 for r in answered if r.answer == option)
-                share = round(100 * count / len(answered))
-                label = html.escape(option)
-                out.append(
-                    f'<div class="tidings-result"><span class="tidings-result-label">{label}</span>'
-                    f'<span class="tidings-bar" role="img" aria-label="{share}%">'
-                    f'<span style="width:{share}%"></span></span>'
-                    f'<span class="tidings-result-count">{count} · {share}%</span></div>\n')
-            out.append("</div>\n\n")
-        if survey.publish_comments:
-            seen: set[str] = set()
-            comments = []
-            for row in rows:
-                if row.published and row.comment and row.comment not in seen:
-                    seen.add(row.comment)
-                    comments.append(row.comment)
-            if comments:
-                out.append(f"### {t['surveys.comments']}\n\n")
-                # Members' words are text, never markup: escaped, and not parsed as Markdown.
-                out.extend(f'<blockquote class="tidings-comment"><p>{html.escape(c)}</p></blockquote>\n\n'
-                           for c in comments)
-        return "".join(out)
     def newsletter_pages(self) -> None:
         """Past issues, without personal links, once every item they told early is public."""
         if not self.view.newsletters:
             return
         t = self.text
-        index = [self.front(t["newsletters.title"]), f"# {t['newsletters.title']}\n\n"]
+        issues = []
         for letter in self.view.newsletters:
             page = staged_path(letter)
             content = issue_content(self.view.community, letter, letter.send_at)
-            sent = t.day(letter.send_at.astimezone(self.config.timezone))
-            lines = [self.front(letter.subject, letter.preheader), f"# {md(letter.subject)}\n\n",
-                     f'<span class="tidings-meta">{sent}</span>\n\n', self.body(letter, page), "\n"]
-            if content.items:
-                lines.append(f"## {t['newsletters.in_issue']}\n\n")
-                for item in content.items:
-                    if item.entry.path in self.public:
-                        lines.append(f"- [{md(item.entry.title)}]({rel(page, staged_path(item.entry))})\n")
-                lines.append("\n")
-            if content.events:
-                lines.append(f"## {t['mail.events']}\n\n")
-                for occurrence in content.events:
-                    lines.append(self.occurrence_line(occurrence, page))
-                lines.append("\n")
-            if content.survey and content.survey.path in self.public:
-                survey = content.survey
-                link = rel(page, staged_path(survey))
-                lines.append(f"## {t['mail.survey']}\n\n[{md(survey.title)}]({link})\n")
-            self.files[page] = "".join(lines)
-            index.append(f"- {t.short_day(letter.send_at.astimezone(self.config.timezone))} · "
-                         f"[{md(letter.subject)}]({rel('newsletters/index.md', page)})\n")
-        self.files["newsletters/index.md"] = "".join(index)
+            survey = content.survey
+            self.files[page] = self.render(
+                "newsletter.md.j2", item=letter, front=self.front(letter.subject, letter.preheader),
+                sent=t.day(letter.send_at.astimezone(self.config.timezone)), body=self.body(letter, page),
+                told=bool(content.items),
+                items=[Linked(i.entry, rel(page, staged_path(i.entry)))
+                       for i in content.items if i.entry.path in self.public],
+                events=[self.occurrence_line(o, page) for o in content.events],
+                survey=Linked(survey, rel(page, staged_path(survey)))
+                if survey and survey.path in self.public else None)
+            issues.append(Issue(letter, t.short_day(letter.send_at.astimezone(self.config.timezone)),
+                                rel("newsletters/index.md", page)))
+        self.files["newsletters/index.md"] = self.render(
+            "newsletters_index.md.j2", front=self.front(t["newsletters.title"]), issues=issues)
 
     def page(self, page: Page) -> None:
+        """Any other page, as written; ``{{ signup_form }}`` in it becomes the sign-up form."""
         path = staged_path(page)
-        extra = {"hide": "[" + ", ".join(page.hide) + "]"} if page.hide else {}
-        has_h1 = any(line.startswith("# ") for line in page.body.splitlines())
-        heading = "" if has_h1 else f"# {md(page.title)}\n\n"
+        extra = {"hide": list(page.hide)} if page.hide else {}
         body = self.body(page, path).replace("{{ signup_form }}", self.signup_form())
-        self.files[path] = self.front(page.title, page.description, **extra) + heading + body
+        self.files[path] = self.render(
+            "page.md.j2", item=page, front=self.front(page.title, page.description, **extra),
+            has_h1=any(line.startswith("# ") for line in page.body.splitlines()), body=body)
 
     def signup_form(self) -> str:
         """A plain HTML form posting to the collector (double opt-in happens there)."""
-        t = self.text
-        action = html.escape(self.config.collector("subscribe"))
-        return (f'<form class="tidings-signup" method="post" action="{action}">\n'
-                f'<label for="tidings-email">{html.escape(t["signup.email"])}</label>\n'
-                '<input id="tidings-email" name="email" type="email" required autocomplete="email" '
-                'maxlength="254">\n'
-                f'<label for="tidings-name">{html.escape(t["signup.name"])}</label>\n'
-                '<input id="tidings-name" name="name" type="text" autocomplete="name" maxlength="200">\n'
-                '<button class="md-button md-button--primary" type="submit">'
-                f'{html.escape(t["signup.button"])}</button>\n'
-                f'<p class="tidings-meta">{html.escape(t["signup.note"])}</p>\n</form>\n')
+        return self.render("signup_form.html.j2", action=self.config.collector("subscribe"))
 
     def subscribe_page(self) -> None:
-        t = self.text
-        self.files["subscribe.md"] = (self.front(t["signup.title"]) + f"# {t['signup.title']}\n\n"
-                                      + f"{t['signup.intro']}\n\n" + self.signup_form())
+        """The sign-up page."""
+        self.files["subscribe.md"] = self.render(
+            "subscribe.md.j2", front=self.front(self.text["signup.title"]), form=self.signup_form())
 
     def home(self) -> None:
-        t = self.text
+        """The home page: latest news, next events, a story and the guidelines."""
         c = self.config
+        view = self.view
         # No title key: Material then titles the home page with the site name alone.
-        out = ["---\n", f"description: {yaml_str(c.description)}\n" if c.description else "",
-               "hide: [navigation]\n---\n\n", f"# {md(c.name)}\n\n"]
-        if c.description:
-            out.append(f"{md(c.description)}\n{{ .tidings-lead }}\n\n")
-        if self.view.announcements:
-            out.append(f"## {t['home.latest']}\n\n")
-            out.extend(self.news_card(a, "index.md") for a in self.view.announcements[: c.home_announcements])
-            out.append(f"[{t['home.all_news']}](announcements/index.md){{ .md-button }}\n\n")
-        coming = schedule.upcoming(self.view.events, self.view.as_of, c.calendar_months)[:3]
-        if coming:
-            out.append(f"## {t['home.next_events']}\n\n")
-            out.extend(self.occurrence_line(o, "index.md") for o in coming)
-            out.append(f"\n[{t['home.calendar']}](events/index.md){{ .md-button }}\n\n")
-        if self.view.stories:
-            story = self.view.stories[0]
-            out.append(f"## {t['home.story']}\n\n")
-            out.append(self.image(story.image, "index.md", story.member) + self.quote(story))
-            out.append(f"[{t['home.read_story']}: {md(story.title)}]({staged_path(story)})\n\n")
-        if self.view.guidelines:
-            out.append(f"## {t['home.guidelines']}\n\n")
-            out.extend(f"- [{md(g.title)}]({staged_path(g)})\n" for g in self.view.guidelines)
-        self.files["index.md"] = "".join(out)
+        front: dict[str, Any] = {"description": c.description} if c.description else {}
+        story = view.stories[0] if view.stories else None
+        self.files["index.md"] = self.render(
+            "home.md.j2", config=c, front=front_matter_text({**front, "hide": ["navigation"]}),
+            has_news=bool(view.announcements),
+            cards=[self.news_card(a, "index.md") for a in view.announcements[: c.home_announcements]],
+            events=[self.occurrence_line(o, "index.md")
+                    for o in schedule.upcoming(view.events, view.as_of, c.calendar_months)[:3]],
+            story=Card(story, staged_path(story), self.image(story.image, "index.md", story.member),
+                       self.quote(story)) if story else None,
+            guidelines=[Linked(g, staged_path(g)) for g in view.guidelines])
 
     def static_files(self) -> None:
         assets = resources.files("tidings") / "templates" / "site"
@@ -395,4 +260,3 @@ def stage(view: PublicView, stage_dir: Path, site_dir: Path, *,
         mkdocs_config["hooks"] = [*(mkdocs_config.get("hooks") or []), *hooks]
     write_if_changed(stage_dir / "mkdocs.yml", dump_config(mkdocs_config).encode())
     return stage_dir / "mkdocs.yml", removed
-

@@ -1,0 +1,88 @@
+"""Event pages, the events page with upcoming, regular and past events, and the calendar files."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+from typing import NamedTuple
+
+from tidings.calendar import schedule
+from tidings.content.model import Event
+from tidings.site.pages_base import PageWriter, md, rel, staged_path
+from tidings.urls import page_url
+
+
+class RegularEvent(NamedTuple):
+    """A repeating event on the events page: link, readable rule and hours."""
+
+    item: Event
+    link: str
+    repeats: str
+    hours: str
+
+
+
+class EventPages(PageWriter):
+    """A page and an .ics file per event, the events page and ``events.ics``."""
+
+    def when(self, start: datetime, end: datetime, all_day: bool = False) -> str:
+        if all_day:
+            last = end - timedelta(days=1)
+            days = self.text.day(start)
+            if last.date() != start.date():
+                days += f" – {self.text.day(last)}"
+            return f"{days} ({self.text['events.all_day']})"
+        return f"{self.text.day(start)}, {self.text.time_range(start, end)}"
+
+
+    def event_pages(self) -> None:
+        """A page and an .ics file per public event, the events page and the whole calendar."""
+        now = self.view.as_of
+        events = self.view.events
+        for event in events:
+            page = staged_path(event)
+            self.files[page] = self.render("event.md.j2", item=event, front=self.front(event.title),
+                                           details=self.event_details(event), body=self.body(event, page))
+            self.files[f"events/{event.slug}.ics"] = schedule.build_calendar(
+                [event], self.config, now, {event.path: page_url(self.config, event)})
+        index = "events/index.md"
+        regular = []
+        for event in (e for e in events if e.repeat):
+            assert event.repeat is not None
+            first = event.start.astimezone(event.timezone)
+            hours = "" if event.all_day else ", " + self.text.time_range(
+                first, event.end.astimezone(event.timezone))
+            regular.append(RegularEvent(event, rel(index, staged_path(event)),
+                                        self.repeats(event.repeat, event.timezone), hours))
+        self.files[index] = self.render(
+            "calendar.md.j2", front=self.front(self.text["events.title"]), regular=regular,
+            upcoming=[self.occurrence_line(o, index)
+                      for o in schedule.upcoming(events, now, self.config.calendar_months)],
+            past=[self.occurrence_line(o, index) for o in schedule.past(events, now) if not o.event.repeat])
+        urls = {e.path: page_url(self.config, e) for e in events}
+        self.files["events.ics"] = schedule.build_calendar(events, self.config, now, urls)
+
+    def event_details(self, event: Event) -> list[tuple[str, str]]:
+        """The labelled lines under an event's title: when, repeats, where, hosts, link."""
+        t = self.text
+        details = [(t["events.when"], self.when(event.start, event.end, event.all_day))]
+        if event.repeat:
+            details.append((t["events.repeats"], self.repeats(event.repeat, event.timezone)))
+        if event.location:
+            details.append((t["events.where"], md(event.location)))
+        if event.hosts:
+            details.append((t["events.hosts"], md(", ".join(event.hosts))))
+        if event.url:
+            details.append((t["events.link"], f"<{event.url}>"))
+        return details
+
+    def repeats(self, rule: str, tz: tzinfo) -> str:
+        """A readable recurrence in English; the RRULE itself in other languages."""
+        described = schedule.describe_rule(rule, tz) if self.text.locale.language == "en" else None
+        return described[0].upper() + described[1:] if described else f"`{rule}`"
+
+    def occurrence_line(self, occurrence: schedule.Occurrence, page: str) -> str:
+        event = occurrence.event
+        kind = f" · {self.text['events.kind.' + event.kind]}" if event.kind else ""
+        where = f" · {md(event.location)}" if event.location else ""
+        return (f"- **{self.when(occurrence.start, occurrence.end, event.all_day)}** · "
+                f"[{md(event.title)}]({rel(page, staged_path(event))}){kind}{where}\n")
