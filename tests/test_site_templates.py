@@ -186,3 +186,13 @@ def test_preview_keeps_the_last_good_site_while_an_override_is_broken_and_shows_
                         "{% endblock %}\n")
     preview.rebuild()
     assert "Footer words." in page.read_text()
+
+
+def test_check_reports_a_broken_site_override_before_any_build(make_repo: MakeRepo) -> None:
+    from tidings.repo_check import check_all
+
+    root = make_repo({**REPO, "templates/site/anouncement.md.j2": "{% block footer %}x{% endblock %}\n",
+                      "templates/site/event.md.j2": "{{ 1 + }}\n"})
+    _, problems = check_all(root)
+    assert sorted(p.path for p in problems if p.severity == "error") == [
+        "templates/site/anouncement.md.j2", "templates/site/event.md.j2"]

@@ -14,6 +14,9 @@ from tidings.errors import Problem
 def check_all(root: Path, now: datetime | None = None) -> tuple[Community | None, list[Problem]]:
     """Content problems, then the mail checks of every newsletter that loaded (even one with errors)."""
     community, problems = check(root)
+    from tidings.site.page_templates import override_problems  # the site's own template rules
+
+    problems.extend(override_problems(root))
     if community is not None and (warning := collector_url_warning(community.config)) is not None:
         problems.append(warning)
     if community is not None and community.newsletters:
