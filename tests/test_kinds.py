@@ -15,9 +15,11 @@ SRC = REPO_ROOT / "src" / "tidings"
 FOLDER_NAMES = ("announcements", "stories", "events", "surveys", "guidelines", "newsletters")
 # A literal names a kind's folder when it is the name alone or a word with the name next to a slash.
 _IN_PATH = re.compile(r"(?:^|/)(" + "|".join(FOLDER_NAMES) + r")/|/(" + "|".join(FOLDER_NAMES) + r")$")
-# The registry itself; the site's page writers are being moved to templates and read it next.
+# The registry itself.
 ALLOWED = {"content/kinds.py"}
-SKIPPED_FOLDERS = ("site/", "scaffold/", "templates/")
+# site/: its page writers are being moved to templates, which read the registry next;
+# scaffold/: the files ``init`` copies into a new community repo (its build.py), not package code.
+SKIPPED_FOLDERS = ("site/", "scaffold/")
 # Literals that are not folders: the mail templates' variable holding an issue's coming events.
 ALLOWED_LITERALS = {"mail/render.py": {"'events'"}}
 
