@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tidings import __version__
+from tidings.content.kinds import NEWSLETTERS
 from tidings.errors import ConfigError, ContentError, Problem, TidingsError, UsageError
 
 if TYPE_CHECKING:
@@ -300,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["serve"].add_argument("--as-of", metavar="T", help="preview the site as it will look at T")
     letters = parsers["newsletter"].add_subparsers(dest="action", metavar="ACTION")
     render = letters.add_parser("render", help="the issue as a subscriber would get it (.html, .eml)")
-    render.add_argument("slug", metavar="SLUG", help="file name of the issue in newsletters/")
+    render.add_argument("slug", metavar="SLUG", help=f"file name of the issue in {NEWSLETTERS.folder}/")
     render.add_argument("--to", metavar="EMAIL", help="render for this address (default: a sample member)")
     render.add_argument("--html", metavar="FILE", help="write the HTML part here")
     render.add_argument("--eml", metavar="FILE", help="write the whole message (RFC 5322) here")

@@ -2,80 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any
 
+from tidings.content.kinds import KINDS, Kind
 from tidings.content.loader import body_links, resolve_link
-from tidings.content.model import (
-    Announcement,
-    Community,
-    Entry,
-    Event,
-    Guideline,
-    Newsletter,
-    Page,
-    Story,
-    Survey,
-    is_public,
-)
+from tidings.content.model import ByKind, Community, Entry, Newsletter, is_public
 from tidings.issue import issue_content
 
 
 @dataclass(frozen=True)
-class PublicView:
-    """The community as the public site shows it at ``as_of``; newest announcements first."""
+class PublicView(ByKind):
+    """The community as the public site shows it at ``as_of``, each kind in its public order."""
 
     community: Community
     as_of: datetime
-    announcements: tuple[Announcement, ...]
-    stories: tuple[Story, ...]
-    events: tuple[Event, ...]
-    surveys: tuple[Survey, ...]
-    pages: tuple[Page, ...]
-    guidelines: tuple[Guideline, ...]
-    newsletters: tuple[Newsletter, ...] = ()
+    items: Mapping[str, tuple[Entry, ...]]
+    kinds: tuple[Kind[Any], ...] = KINDS
 
     @property
     def paths(self) -> frozenset[str]:
         """Source paths of every public item (links to anything else are unlinked)."""
-        items: tuple[Entry, ...] = (
-            *self.announcements, *self.stories, *self.events, *self.surveys,
-            *self.pages, *self.guidelines,
-        )
-        return frozenset(item.path for item in items)
+        return frozenset(item.path for kind in self.kinds if not kind.mailed
+                         for item in self.of_kind(kind.name))
 
 
-T = TypeVar("T", bound=Entry)
+def _shown(community: Community, kind: Kind[Any], as_of: datetime) -> tuple[Entry, ...]:
+    """The items of ``kind`` public at ``as_of``, in the kind's public order."""
+    items = community.of_kind(kind.name)
+    public: list[Entry]
+    if kind.mailed:
+        public = [n for n in items if isinstance(n, Newsletter) and newsletter_is_public(community, n, as_of)]
+    else:
+        public = [entry for entry in items if is_public(entry, as_of)]
+    return tuple(sorted(public, key=kind.order, reverse=kind.newest_first))
 
 
-def _ordered(item: Page | Guideline) -> tuple[bool, int, str]:
-    """Explicit ``order`` first, then by title."""
-    return (item.order is None, item.order or 0, item.title)
-
-
-def _public(entries: Iterable[T], at: datetime) -> list[T]:
-    return [entry for entry in entries if is_public(entry, at)]
-
-
-def public_view(community: Community, as_of: datetime) -> PublicView:
+def public_view(community: Community, as_of: datetime, kinds: Sequence[Kind[Any]] = KINDS) -> PublicView:
     """Filter ``community`` to what is public at ``as_of`` (an aware datetime)."""
-    return PublicView(
-        community=community,
-        as_of=as_of,
-        announcements=tuple(sorted(_public(community.announcements, as_of),
-                                   key=lambda a: (a.date, a.slug), reverse=True)),
-        stories=tuple(sorted(_public(community.stories, as_of),
-                             key=lambda s: (s.date, s.slug), reverse=True)),
-        events=tuple(sorted(_public(community.events, as_of), key=lambda e: (e.start, e.slug))),
-        surveys=tuple(sorted(_public(community.surveys, as_of), key=lambda s: s.slug)),
-        pages=tuple(sorted(_public(community.pages, as_of), key=_ordered)),
-        guidelines=tuple(sorted(_public(community.guidelines, as_of), key=_ordered)),
-        newsletters=tuple(sorted((n for n in community.newsletters
-                                  if newsletter_is_public(community, n, as_of)),
-                                 key=lambda n: (n.send_at, n.slug), reverse=True)),
-    )
+    return PublicView(community=community, as_of=as_of, kinds=tuple(kinds),
+                      items={kind.name: _shown(community, kind, as_of) for kind in kinds})
 
 
 def newsletter_is_public(community: Community, newsletter: Newsletter, at: datetime) -> bool:
@@ -103,11 +71,12 @@ def embargoed_assets(view: PublicView) -> set[str]:
     public = view.paths
     used_publicly: set[str] = set()
     used_privately: set[str] = set()
-    for entry in view.community.entries():
-        if isinstance(entry, Newsletter):
+    for kind in view.kinds:
+        if kind.mailed:
             continue  # newsletter images are fetched from the site by mail clients
-        refs = asset_references(entry)
-        (used_publicly if entry.path in public else used_privately).update(refs)
+        for entry in view.community.of_kind(kind.name):
+            refs = asset_references(entry)
+            (used_publicly if entry.path in public else used_privately).update(refs)
     logo = view.community.config.logo
     if logo:
         used_publicly.add(logo.lstrip("/"))

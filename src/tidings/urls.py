@@ -5,26 +5,13 @@ from __future__ import annotations
 from urllib.parse import quote, unquote
 
 from tidings.config import Config
-from tidings.content.model import (
-    Announcement,
-    Entry,
-    Event,
-    Guideline,
-    Newsletter,
-    Page,
-    Story,
-    Survey,
-)
-
-_FOLDERS: dict[type, str] = {
-    Announcement: "announcements/", Story: "stories/", Event: "events/", Survey: "surveys/",
-    Guideline: "guidelines/", Page: "", Newsletter: "newsletters/",
-}
+from tidings.content.kinds import EVENTS, kind_of
+from tidings.content.model import Entry, Event
 
 
 def page_path(entry: Entry) -> str:
     """The item's page in the docs tree, e.g. ``announcements/hello.md``."""
-    return f"{_FOLDERS[type(entry)]}{entry.slug}.md"
+    return f"{kind_of(entry).url_folder}{entry.slug}.md"
 
 
 def page_url(config: Config, entry: Entry, anchor: str = "") -> str:
@@ -41,4 +28,4 @@ def page_url(config: Config, entry: Entry, anchor: str = "") -> str:
 
 def calendar_url(config: Config, event: Event) -> str:
     """The event's own ``.ics`` file on the site."""
-    return config.url(quote(f"events/{event.slug}.ics"))
+    return config.url(quote(f"{EVENTS.url_folder}{event.slug}.ics"))

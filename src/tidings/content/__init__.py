@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from tidings.config import Config, load_config
+from tidings.content.kinds import KINDS, Kind
 from tidings.content.loader import EntryCache, load_community
 from tidings.content.model import (
     Announcement,
@@ -26,19 +29,21 @@ __all__ = [
 ]
 
 
-def check(root: Path, *, history: bool = True,
-          cache: EntryCache | None = None) -> tuple[Community | None, list[Problem]]:
+def check(root: Path, *, history: bool = True, cache: EntryCache | None = None,
+          kinds: Sequence[Kind[Any]] = KINDS) -> tuple[Community | None, list[Problem]]:
     """Every problem in the repo at ``root`` (config included), and the model if config loads.
 
-    ``cache`` (a dict kept by the caller) skips re-parsing files that did not change.
+    ``cache`` (a dict kept by the caller) skips re-parsing files that did not change; ``kinds``
+    is the registry of content kinds to read.
     """
     try:
         config: Config = load_config(root)
     except ConfigError as exc:
         # Bad settings must not hide the content's own problems: check it with the defaults.
-        _, problems = load_community(root, Config(root=root, name=root.resolve().name), history=history)
+        _, problems = load_community(root, Config(root=root, name=root.resolve().name),
+                                     history=history, kinds=kinds)
         return None, sorted(exc.problems + problems)
-    community, problems = load_community(root, config, history=history, cache=cache)
+    community, problems = load_community(root, config, history=history, cache=cache, kinds=kinds)
     return community, sorted(problems)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from tidings.content import model
 from tidings.content.feedback_csv import FeedbackRow, load_feedback_file
+from tidings.content.kinds import KINDS, NEWSLETTER_TEMPLATES, SURVEYS, Kind
 from tidings.content.paths import body_links, resolve_link, slugify
 from tidings.content.rules import rule_headings, rule_history
 from tidings.errors import Problem
@@ -37,22 +38,24 @@ class Unloaded:
         return found
 
 
-def check_duplicates(community: model.Community) -> list[Problem]:
-    """Two files of one kind must not share a slug (they would share a URL)."""
+# Names of the pages and folders tidings generates at the site root, besides each kind's folder.
+SITE_ROOT_NAMES = {"index", "assets", "search", "tags", "feed", "atom", "404", "subscribe"}
+
+
+def check_duplicates(community: model.Community, kinds: Sequence[Kind[Any]] = KINDS) -> list[Problem]:
+    """Two files of one kind must not share a slug, nor a root page a generated section's URL."""
     problems = []
-    groups: list[tuple[str, tuple[model.Entry, ...]]] = [
-        ("announcement", community.announcements), ("story", community.stories),
-        ("event", community.events), ("survey", community.surveys),
-        ("page", community.pages), ("guideline", community.guidelines),
-        ("newsletter", community.newsletters),
-    ]
-    for kind, items in groups:
+    reserved = SITE_ROOT_NAMES | {k.url_folder.rstrip("/") for k in kinds if k.url_folder}
+    for kind in kinds:
         seen: dict[str, model.Entry] = {}
-        for entry in items:
+        what = "id" if kind.slug_key else "slug"
+        for entry in community.of_kind(kind.name):
+            if not kind.url_folder and entry.slug in reserved:
+                problems.append(Problem(entry.path, 1, f"page name '{Path(entry.path).stem}' is taken "
+                                                       "by a section tidings generates; rename the file"))
             if entry.slug in seen:
-                what = "id" if kind == "survey" else "slug"
-                problems.append(Problem(entry.path, entry.line_of("id") if kind == "survey" else 1,
-                                        f"duplicate {kind} {what} '{entry.slug}' "
+                problems.append(Problem(entry.path, entry.line_of(kind.slug_key) if kind.slug_key else 1,
+                                        f"duplicate {kind.name} {what} '{entry.slug}' "
                                         f"(also used by {seen[entry.slug].path})", what))
             else:
                 seen[entry.slug] = entry
@@ -141,11 +144,12 @@ def _unpublished(item: model.Entry) -> str:
     return "is awaiting consent: it stays out of the issue until 'consent: true' is written"
 
 
-def check_newsletters(community: model.Community, root: Path,
-                      unloaded: Sequence[Unloaded] = ()) -> list[Problem]:
+def check_newsletters(community: model.Community, root: Path, unloaded: Sequence[Unloaded] = (),
+                      kinds: Sequence[Kind[Any]] = KINDS) -> list[Problem]:
     """A newsletter's ``include`` and ``survey`` must point at something."""
     problems = []
-    includable = {e.path: e for e in (*community.announcements, *community.events, *community.stories)}
+    includable = {e.path: e for k in kinds if k.includable for e in community.of_kind(k.name)}
+    what = " or ".join(", ".join(k.name for k in kinds if k.includable).rsplit(", ", 1))
     surveys = {s.id for s in community.surveys}
     broken = set().union(*(u.names for u in unloaded))
     for letter in community.newsletters:
@@ -156,7 +160,7 @@ def check_newsletters(community: model.Community, root: Path,
                                         "include", "notice"))
             elif item is None and path.lstrip("./") not in broken:
                 exists = (root / path).exists()
-                why = "it is not an announcement, event or story" if exists else "no such file"
+                why = f"it is not an {what}" if exists else "no such file"
                 problems.append(Problem(letter.path, line,
                                         f"include '{path}' points at nothing ({why})", "include"))
         if letter.survey and letter.survey not in surveys and letter.survey not in broken:
@@ -164,9 +168,9 @@ def check_newsletters(community: model.Community, root: Path,
             problems.append(Problem(letter.path, letter.line_of("survey"),
                                     f"survey '{letter.survey}' does not exist (known surveys: {known})",
                                     "survey"))
-        if letter.template and not (root / "newsletters" / "templates" / letter.template).is_file():
+        if letter.template and not (root / NEWSLETTER_TEMPLATES / letter.template).is_file():
             problems.append(Problem(letter.path, letter.line_of("template"),
-                                    f"template '{letter.template}' not found in newsletters/templates/",
+                                    f"template '{letter.template}' not found in {NEWSLETTER_TEMPLATES}/",
                                     "template"))
     return problems
 
@@ -185,7 +189,7 @@ def load_feedback(root: Path, community: model.Community, unloaded: Sequence[Unl
         if survey is None:
             if file.stem not in broken:  # a survey with errors is reported in its own file
                 problems.append(Problem(path, 1,
-                                        f"no survey '{file.stem}' in content/surveys/ for this file"))
+                                        f"no survey '{file.stem}' in {SURVEYS.folder}/ for this file"))
             continue
         rows, bad = load_feedback_file(file, path)
         problems.extend(bad)

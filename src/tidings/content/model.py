@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from functools import cached_property
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
@@ -24,17 +25,14 @@ class Entry:
     body_line: int
     lang: str | None = None
     draft: bool = False
+    # When the item may appear on the public site (None: always); set by its kind's public-date rule.
+    public_from: datetime | None = None
     # Line of each front-matter key in the file, for problems found after loading.
     lines: Mapping[tuple[str | int, ...], int] = field(default_factory=dict, compare=False, repr=False)
 
     def line_of(self, *keys: str | int) -> int:
         """Line of a front-matter key in the file (1, the opening '---', if unknown)."""
         return self.lines.get(keys, 1)
-
-    @property
-    def public_from(self) -> datetime | None:
-        """When the item may appear on the public site (None: always)."""
-        return None
 
     @property
     def hidden(self) -> bool:
@@ -58,10 +56,6 @@ class Announcement(Entry):
     authors: tuple[str, ...] = ()
     image: str | None = None
 
-    @property
-    def public_from(self) -> datetime | None:
-        return self.date
-
 
 @dataclass(frozen=True, kw_only=True)
 class Story(Entry):
@@ -72,10 +66,6 @@ class Story(Entry):
     image: str | None = None
     role: str | None = None
     tags: tuple[str, ...] = ()
-
-    @property
-    def public_from(self) -> datetime | None:
-        return self.date
 
     @property
     def hidden(self) -> bool:
@@ -102,10 +92,6 @@ class Event(Entry):
     def duration(self) -> timedelta:
         return self.end - self.start
 
-    @property
-    def public_from(self) -> datetime | None:
-        return self.announced
-
 
 @dataclass(frozen=True)
 class Question:
@@ -123,10 +109,6 @@ class Survey(Entry):
     allow_comment: bool = False
     publish_comments: bool = False
 
-    @property
-    def public_from(self) -> datetime | None:
-        return self.opens
-
     def is_open(self, at: datetime) -> bool:
         """Answers are accepted at ``at``."""
         return (self.opens is None or self.opens <= at) and (self.closes is None or at < self.closes)
@@ -138,10 +120,6 @@ class Page(Entry):
     date: datetime | None = None
     hide: tuple[str, ...] = ()
     order: int | None = None
-
-    @property
-    def public_from(self) -> datetime | None:
-        return self.date
 
 
 @dataclass(frozen=True)
@@ -179,27 +157,64 @@ class Newsletter(Entry):
     template: str | None = None
 
 
-@dataclass(frozen=True)
-class Community:
-    """Everything in one community repo, validated."""
+E = TypeVar("E", bound=Entry)
 
-    config: Config
-    announcements: tuple[Announcement, ...] = ()
-    stories: tuple[Story, ...] = ()
-    events: tuple[Event, ...] = ()
-    surveys: tuple[Survey, ...] = ()
-    pages: tuple[Page, ...] = ()
-    guidelines: tuple[Guideline, ...] = ()
-    newsletters: tuple[Newsletter, ...] = ()
-    # Answers per survey id, from feedback/<survey>.csv.
-    feedback: Mapping[str, tuple[FeedbackRow, ...]] = field(default_factory=dict)
+
+class ByKind:
+    """Items grouped by kind name (in registry order), with typed access for the built-in kinds."""
+
+    items: Mapping[str, tuple[Entry, ...]]
+
+    def of_kind(self, name: str) -> tuple[Entry, ...]:
+        """The items of the kind called ``name`` (e.g. ``"announcement"``)."""
+        return self.items.get(name, ())
+
+    def of(self, model: type[E]) -> tuple[E, ...]:
+        """The items that are ``model`` objects, in their kind's order."""
+        return tuple(entry for entry in self.entries() if isinstance(entry, model))
 
     def entries(self) -> tuple[Entry, ...]:
         """Every item of every kind, in a stable order."""
-        return (
-            *self.announcements, *self.stories, *self.events, *self.surveys,
-            *self.pages, *self.guidelines, *self.newsletters,
-        )
+        return tuple(entry for group in self.items.values() for entry in group)
+
+    @cached_property
+    def announcements(self) -> tuple[Announcement, ...]:
+        return self.of(Announcement)
+
+    @cached_property
+    def stories(self) -> tuple[Story, ...]:
+        return self.of(Story)
+
+    @cached_property
+    def events(self) -> tuple[Event, ...]:
+        return self.of(Event)
+
+    @cached_property
+    def surveys(self) -> tuple[Survey, ...]:
+        return self.of(Survey)
+
+    @cached_property
+    def pages(self) -> tuple[Page, ...]:
+        return self.of(Page)
+
+    @cached_property
+    def guidelines(self) -> tuple[Guideline, ...]:
+        return self.of(Guideline)
+
+    @cached_property
+    def newsletters(self) -> tuple[Newsletter, ...]:
+        return self.of(Newsletter)
+
+
+@dataclass(frozen=True)
+class Community(ByKind):
+    """Everything in one community repo, validated."""
+
+    config: Config
+    # Items per kind name, in the registry's order (see tidings.content.kinds).
+    items: Mapping[str, tuple[Entry, ...]] = field(default_factory=dict)
+    # Answers per survey id, from feedback/<survey>.csv.
+    feedback: Mapping[str, tuple[FeedbackRow, ...]] = field(default_factory=dict)
 
     def by_path(self) -> dict[str, Entry]:
         return {entry.path: entry for entry in self.entries()}

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from tidings.content import load
+from tidings.content.kinds import NEWSLETTERS
 from tidings.content.model import Community, Newsletter
 from tidings.errors import UsageError
 from tidings.mail.message import MessageTemplate, Recipient
@@ -38,10 +39,10 @@ class Preview:
 def find_newsletter(community: Community, slug: str) -> Newsletter:
     """The issue called ``slug`` (its file name), or a usage error listing the known ones."""
     for letter in community.newsletters:
-        if letter.slug == slug or letter.path == slug or letter.path == f"newsletters/{slug}.md":
+        if letter.slug == slug or letter.path == slug or letter.path == f"{NEWSLETTERS.folder}/{slug}.md":
             return letter
     known = ", ".join(sorted(n.slug for n in community.newsletters)) or "none"
-    raise UsageError(f"no newsletter '{slug}' in newsletters/ (known: {known})")
+    raise UsageError(f"no newsletter '{slug}' in {NEWSLETTERS.folder}/ (known: {known})")
 
 
 def stored_subscriber(root: Path, email: str) -> Subscriber | None:

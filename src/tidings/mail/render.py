@@ -24,6 +24,7 @@ from mjml import mjml2html
 
 from tidings.calendar.schedule import Occurrence
 from tidings.content.excerpt import first_paragraph
+from tidings.content.kinds import NEWSLETTER_TEMPLATES
 from tidings.content.links import KEEP, rewrite_links
 from tidings.content.model import Announcement, Community, Entry, Newsletter, Story, is_public
 from tidings.embargo import embargoed_assets, public_view
@@ -61,7 +62,7 @@ class RenderedIssue:
 def template_environment(root: Path) -> jinja2.Environment:
     """Templates from ``newsletters/templates/`` first, then tidings' defaults."""
     loaders: list[jinja2.BaseLoader] = []
-    overrides = root / "newsletters" / "templates"
+    overrides = root / NEWSLETTER_TEMPLATES
     if overrides.is_dir():
         loaders.append(jinja2.FileSystemLoader(str(overrides)))
     loaders.append(jinja2.PackageLoader("tidings", "templates/mail"))
