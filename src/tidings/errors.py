@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
 from typing import Literal
 
 # "notice": worth knowing, not wrong (a story awaiting consent); never makes ``check`` fail.
@@ -102,3 +104,24 @@ class DeliveryError(TidingsError):
         self.permanent = permanent
         self.recipient_refused = recipient_refused
         self.recipient = recipient
+
+
+def template_problem(root: Path, exc: Exception, tb: TracebackType | None, *,
+                     unknown: str, builtin_prefix: str) -> Problem:
+    """Where in which jinja template an error happened: the file relative to ``root`` and its line.
+
+    A template shipped with tidings (outside ``root``) is named ``builtin_prefix + file name``.
+    """
+    filename = getattr(exc, "filename", None)
+    line = getattr(exc, "lineno", None)
+    while tb is not None:  # the innermost frame compiled from a template is where it failed
+        frame_file = tb.tb_frame.f_code.co_filename
+        if frame_file.endswith(".j2"):
+            filename, line = frame_file, tb.tb_lineno
+        tb = tb.tb_next
+    where = str(filename or unknown)
+    try:
+        where = Path(where).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        where = builtin_prefix + Path(where).name
+    return Problem(where, line or 0, f"template error: {exc}")

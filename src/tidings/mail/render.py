@@ -28,7 +28,7 @@ from tidings.content.kinds import NEWSLETTER_TEMPLATES
 from tidings.content.links import KEEP, rewrite_links
 from tidings.content.model import Announcement, Community, Entry, Newsletter, Story, is_public
 from tidings.embargo import embargoed_assets, public_view
-from tidings.errors import ContentError, Problem
+from tidings.errors import ContentError, Problem, template_problem
 from tidings.issue import IncludedItem, IssueContent, issue_content
 from tidings.labels import Text
 from tidings.mail.plaintext import html_to_text, link_line, wrap_text
@@ -80,20 +80,8 @@ def template_environment(root: Path) -> jinja2.Environment:
 
 
 def _template_problem(root: Path, exc: Exception, tb: TracebackType | None) -> Problem:
-    """Where in which template a jinja error happened (file relative to the repo, line)."""
-    filename = getattr(exc, "filename", None)
-    line = getattr(exc, "lineno", None)
-    while tb is not None:
-        name = tb.tb_frame.f_code.co_filename
-        if name.endswith(".j2"):
-            filename, line = name, tb.tb_lineno
-        tb = tb.tb_next
-    where = str(filename or "newsletter template")
-    try:
-        where = Path(where).resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        where = "tidings:" + Path(where).name
-    return Problem(where, line or 0, f"template error: {exc}")
+    """Where in which newsletter template a jinja error happened (file relative to the repo, line)."""
+    return template_problem(root, exc, tb, unknown="newsletter template", builtin_prefix="tidings:")
 
 
 class IssueRenderer:

@@ -17,6 +17,7 @@ from typing import Any
 
 import jinja2
 
+from tidings import errors
 from tidings.errors import ContentError, Problem
 from tidings.site.markdown_text import md
 
@@ -92,16 +93,5 @@ def render_page(env: jinja2.Environment, root: Path, name: str, context: dict[st
 
 def template_problem(root: Path, exc: Exception, tb: TracebackType | None) -> Problem:
     """Where in which page template a jinja error happened (file relative to the repo, line)."""
-    filename = getattr(exc, "filename", None)
-    line = getattr(exc, "lineno", None)
-    while tb is not None:
-        frame_file = tb.tb_frame.f_code.co_filename
-        if frame_file.endswith(".j2"):
-            filename, line = frame_file, tb.tb_lineno
-        tb = tb.tb_next
-    where = str(filename or "site template")
-    try:
-        where = Path(where).resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        where = "tidings:templates/site/" + Path(where).name
-    return Problem(where, line or 0, f"template error: {exc}")
+    return errors.template_problem(root, exc, tb, unknown="site template",
+                                   builtin_prefix="tidings:templates/site/")
