@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from tidings.csvfiles import parse_rows, read_rows
+from tidings.csvfiles import read_rows
 from tidings.errors import Problem
 
 COLUMNS = ("respondent", "question", "answer", "comment", "date", "source", "publish")
@@ -56,15 +56,9 @@ def _rows(records: list[tuple[int, list[str]]], path: str
     return rows, problems
 
 
-def parse_feedback(text: str, path: str) -> tuple[list[tuple[int, FeedbackRow]], list[Problem]]:
-    """Rows of a feedback file with a problem for each malformed one (line numbers of the file)."""
-    records, problems = parse_rows(text, path)
-    rows, found = _rows(records, path)
-    return rows, problems + found
-
-
 def load_feedback_file(file: Path, path: str) -> tuple[list[tuple[int, FeedbackRow]], list[Problem]]:
-    """:func:`parse_feedback` of a file, its bytes read as written (a CR in a comment stays)."""
+    """Rows of a feedback file with a problem for each malformed one (line numbers of the file);
+    its bytes are read as written, so a CR in a comment stays."""
     records, problems = read_rows(file, path)
     if problems and not records:
         return [], problems
