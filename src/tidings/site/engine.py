@@ -21,7 +21,6 @@ from tidings.site.fingerprint import (
     hooks,
     published_fingerprint,
     staged_fingerprint,
-    view_fingerprint,
 )
 from tidings.site.stage import stage
 
@@ -86,6 +85,21 @@ def build_site(root: Path, as_of: datetime, out: Path | None = None, *,
     The site is built next to ``out`` and swapped in only when the build succeeded, so a failed
     build leaves the previous site untouched.
     """
+    result = _build(root, as_of, out, strict=strict, published=None)
+    assert result is not None  # only a build that knows a published fingerprint is skipped
+    return result
+
+
+def build_if_changed(root: Path, as_of: datetime, source: str, out: Path | None = None, *,
+                     strict: bool = False) -> tuple[BuildResult | None, str]:
+    """Build unless the view's fingerprint equals the one at ``source``; None when skipped."""
+    published, where = published_fingerprint(root, source)
+    return _build(root, as_of, out, strict=strict, published=published), where
+
+
+def _build(root: Path, as_of: datetime, out: Path | None, *, strict: bool,
+           published: str | None) -> BuildResult | None:
+    """Stage the as-of view once; stop there when it hashes to ``published``, else build it."""
     root = root.resolve()
     community = load(root)
     view = public_view(community, as_of)
@@ -101,6 +115,9 @@ def build_site(root: Path, as_of: datetime, out: Path | None = None, *,
         try:
             config_file, _ = stage(view, stage_dir, building, hooks=hooks())
             fingerprint = staged_fingerprint(stage_dir, building, as_of)
+            if fingerprint == published:
+                shutil.rmtree(building, ignore_errors=True)
+                return None
             warnings = run_mkdocs(config_file, as_of, strict=strict, jinja_cache=jinja_cache)
             # Published with the site: the next scheduled build compares against it.
             (building / FINGERPRINT_FILE).write_text(fingerprint + "\n", encoding="ascii")
@@ -112,12 +129,3 @@ def build_site(root: Path, as_of: datetime, out: Path | None = None, *,
         shutil.rmtree(building, ignore_errors=True)
         raise
     return BuildResult(out, pages, warnings)
-
-
-def build_if_changed(root: Path, as_of: datetime, source: str, out: Path | None = None, *,
-                     strict: bool = False) -> tuple[BuildResult | None, str]:
-    """Build unless the view's fingerprint equals the one at ``source``; None when skipped."""
-    published, where = published_fingerprint(root, source)
-    if published is not None and published == view_fingerprint(root, as_of):
-        return None, where
-    return build_site(root, as_of, out, strict=strict), where
