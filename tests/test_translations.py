@@ -188,3 +188,63 @@ def test_a_broken_link_in_a_translation_is_reported_at_the_translation(make_repo
     _, problems = load(root)
     (problem,) = messages(problems)
     assert problem.startswith("content/announcements/a.fi.md:6:") and "missing.md" in problem
+
+
+def test_check_lists_missing_translations_per_language_as_a_notice(make_repo):  # type: ignore[no-untyped-def]
+    from tidings.content import check
+
+    root = make_repo({"content/announcements/a.md": NEWS, "content/announcements/a.fi.md": NEWS_FI,
+                      "content/announcements/b.md": NEWS, "content/announcements/c.el.md": NEWS},
+                     pyproject=MULTI)
+    _, problems = check(root, history=False)
+    notices = {p.message.split(" version")[0]: p.message for p in problems if p.severity == "notice"}
+    assert messages(problems) == []
+    assert "1 of 2 items have no Finnish (fi)" in notices
+    assert "content/announcements/b.md" in notices["1 of 2 items have no Finnish (fi)"]
+    assert "2 of 2 items have no German (de)" in notices  # the Greek-only item is not counted
+
+
+def git(root: Path, *args: str, when: str = "2026-11-01T10:00:00") -> None:
+    import os
+    import subprocess
+
+    env = {**os.environ, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when,
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, env=env)
+
+
+def test_a_translation_older_than_its_sources_last_change_is_possibly_out_of_date(make_repo):  # type: ignore[no-untyped-def]
+    from tidings.content import check
+
+    root = make_repo({"content/announcements/a.md": NEWS, "content/announcements/a.fi.md": NEWS_FI},
+                     pyproject=MULTI)
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "first")
+    (root / "content/announcements/a.md").write_text(NEWS + "\nMore.\n", encoding="utf-8")
+    git(root, "commit", "-qam", "source changed", when="2026-11-02T10:00:00")
+    _, problems = check(root)
+    (warning,) = [p for p in problems if p.severity == "warning" and p.field == "lang"]
+    assert warning.path == "content/announcements/a.fi.md" and "possibly out of date" in warning.message
+    assert "2026-11-02" in warning.message and "2026-11-01" in warning.message
+    (root / "content/announcements/a.fi.md").write_text(NEWS_FI + "\nLisää.\n", encoding="utf-8")
+    git(root, "commit", "-qam", "translated", when="2026-11-03T10:00:00")
+    _, problems = check(root)
+    assert [p for p in problems if p.severity == "warning" and p.field == "lang"] == []
+
+
+def test_a_translation_whose_source_was_deleted_is_an_error(make_repo):  # type: ignore[no-untyped-def]
+    from tidings.content import check
+
+    root = make_repo({"content/announcements/a.md": NEWS, "content/announcements/a.fi.md": NEWS_FI,
+                      "content/announcements/b.el.md": NEWS}, pyproject=MULTI)
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "first")
+    git(root, "rm", "-q", "content/announcements/a.md")
+    git(root, "commit", "-qm", "gone")
+    _, problems = check(root)
+    (error,) = [p for p in messages(problems) if "deleted" in p]
+    assert error.startswith("content/announcements/a.fi.md:1:") and "content/announcements/a.md" in error
+    assert not any("b.el.md" in p for p in messages(problems))  # written in Greek only, never elsewhere

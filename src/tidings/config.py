@@ -50,6 +50,10 @@ class Config:
     # The collector believes X-Forwarded-For only from these addresses/networks (its proxies).
     trusted_proxies: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        if not self.languages:  # one language: the default
+            object.__setattr__(self, "languages", (self.language,))
+
     @property
     def sender(self) -> str:
         """The From header of newsletters."""
