@@ -248,3 +248,29 @@ def test_a_translation_whose_source_was_deleted_is_an_error(make_repo):  # type:
     (error,) = [p for p in messages(problems) if "deleted" in p]
     assert error.startswith("content/announcements/a.fi.md:1:") and "content/announcements/a.md" in error
     assert not any("b.el.md" in p for p in messages(problems))  # written in Greek only, never elsewhere
+
+
+def test_each_language_version_has_its_own_page_and_the_default_is_at_the_root(make_repo):  # type: ignore[no-untyped-def]
+    from tidings.urls import page_path, page_url
+
+    root = make_repo({"content/announcements/a.md": NEWS, "content/announcements/a.fi.md": NEWS_FI,
+                      "content/announcements/b.el.md": NEWS}, pyproject=MULTI)
+    community, problems = load(root)
+    assert messages(problems) == []
+    a = community.announcements[0]
+    assert page_path(a) == "announcements/a.md"
+    assert page_path(community.versions(a)["fi"]) == "fi/announcements/a.md"
+    greek = community.announcements[1]
+    assert page_url(community.config, greek).endswith("/el/announcements/b/")
+
+
+def test_an_item_in_a_language_the_community_does_not_write_is_an_error(make_repo):  # type: ignore[no-untyped-def]
+    swedish = NEWS.replace("tags:", "lang: sv\ntags:")
+    root = make_repo({"content/announcements/a.md": swedish}, pyproject=MULTI)
+    _, problems = load(root)
+    (problem,) = messages(problems)
+    assert problem.startswith("content/announcements/a.md:4:") and "'sv'" in problem
+    # one language: an item may say it is in another, and stays at the root as before
+    root = make_repo({"content/announcements/a.md": swedish}, name="one")
+    community, problems = load(root)
+    assert messages(problems) == [] and community.announcements[0].site_prefix == ""

@@ -27,6 +27,7 @@ from tidings.content.source import SourceFile, parse_source
 from tidings.content.translations import (
     Variant,
     compare_with_source,
+    foreign_language,
     group_variants,
     merged_source,
     resolve_language,
@@ -91,7 +92,7 @@ def load_file(variant: Variant, config: Config, original: tuple[model.Entry, Sou
     if source is None:
         return Unloaded(kind.name, rel), problems, None
     lang, found = resolve_language(variant, source, config.language)
-    problems += found
+    problems += found + foreign_language(variant, lang, config.languages, source.line_of("lang"))
     parsed = source
     if original is not None:
         source, found = merged_source(kind, source, original[1].meta)
@@ -100,7 +101,7 @@ def load_file(variant: Variant, config: Config, original: tuple[model.Entry, Sou
     problems += found
     if entry is None:
         return Unloaded(kind.name, rel, parsed.body, parsed.body_line, parsed.meta), problems, parsed
-    entry = with_language(entry, lang, original[0].slug if original else None)
+    entry = with_language(entry, lang, config.languages, original[0].slug if original else None)
     if original is not None:
         problems += compare_with_source(original[0], entry)
     return entry, problems, parsed

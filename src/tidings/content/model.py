@@ -24,6 +24,8 @@ class Entry:
     body: str
     body_line: int
     lang: str | None = None
+    # Where its pages live in the site: "" for the default language, "fi/" for a Finnish version.
+    site_prefix: str = ""
     draft: bool = False
     # When the item may appear on the public site (None: always); set by its kind's public-date rule.
     public_from: datetime | None = None

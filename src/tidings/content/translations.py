@@ -150,6 +150,17 @@ def _questions(source: model.Survey, translation: model.Survey) -> list[Problem]
     ]
 
 
-def with_language(entry: model.Entry, lang: str, slug: str | None = None) -> model.Entry:
-    """The entry with its resolved language (and, for a translation, its source's slug)."""
-    return replace(entry, lang=lang, slug=slug if slug is not None else entry.slug)
+def with_language(entry: model.Entry, lang: str, languages: Sequence[str], slug: str | None = None
+                  ) -> model.Entry:
+    """The entry with its resolved language, where its pages live (the default language at the
+    site's root, another of ``languages`` under its code) and, for a translation, its source's slug."""
+    prefix = f"{lang}/" if lang in languages[1:] else ""
+    return replace(entry, lang=lang, site_prefix=prefix, slug=slug if slug is not None else entry.slug)
+
+
+def foreign_language(variant: Variant, lang: str, languages: Sequence[str], line: int) -> list[Problem]:
+    """In a community of several languages, an item's language must be one of them."""
+    if len(languages) < 2 or lang in languages:
+        return []
+    return [Problem(variant.rel, line, f"lang '{lang}' is not one of the community's languages "
+                                       f"([tool.tidings] languages = {list(languages)})", "lang")]
