@@ -62,7 +62,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if errors:
         print(f"{len(errors)} problem(s) found.", file=sys.stderr)
         return 1
-    count = len(community.entries()) if community else 0
+    count = len(community.by_path()) if community else 0  # translations are files too
     print(f"ok: {count} files checked, no problems.")
     return 0
 

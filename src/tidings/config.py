@@ -33,6 +33,8 @@ class Config:
     site_url: str = DEFAULT_SITE_URL
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     language: str = "en"
+    # Every language the community writes in; the first is the default (``language``).
+    languages: tuple[str, ...] = ()
     logo: str | None = None
     contact: str = ""
     repo_url: str | None = None
@@ -47,6 +49,10 @@ class Config:
     brand_color: str = "#3f51b5"
     # The collector believes X-Forwarded-For only from these addresses/networks (its proxies).
     trusted_proxies: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.languages:  # one language: the default
+            object.__setattr__(self, "languages", (self.language,))
 
     @property
     def sender(self) -> str:
@@ -81,6 +87,7 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "site_url": str,
     "timezone": str,
     "language": str,
+    "languages": list,
     "logo": str,
     "contact": str,
     "repo_url": str,
@@ -125,6 +132,12 @@ def _timezone_and_language(values: dict[str, Any], text: str, problems: list[Pro
         except ValueError as exc:
             problems.append(Problem("pyproject.toml", _line_of(text, "language"),
                                     f"[tool.tidings] 'language': {exc}", "language"))
+    for code in values.get("languages", ()):
+        try:
+            check_lang(code if isinstance(code, str) else repr(code))
+        except ValueError as exc:
+            problems.append(Problem("pyproject.toml", _line_of(text, "languages"),
+                                    f"[tool.tidings] 'languages': {exc}", "languages"))
     return tz
 
 
@@ -179,6 +192,9 @@ def load_config(root: Path) -> Config:
     values["site_url"] = site_url.rstrip("/") + "/"
     if "collector_url" in values:
         values["collector_url"] = values["collector_url"].rstrip("/") + "/"
+    languages = tuple(values.get("languages") or ())
+    values["language"] = languages[0] if languages else values.get("language", "en")
+    values["languages"] = languages or (values["language"],)
     values["trusted_proxies"] = tuple(str(p) for p in values.get("trusted_proxies", ()))
     values.setdefault("name", root.resolve().name)
     return Config(root=root, **values)

@@ -62,3 +62,13 @@ def check_timezone(value: str) -> str:
         hint = timezone_hint(value) if len(value) <= TIMEZONE_MAX else ""
         raise ValueError(message + (f" ({hint})" if hint.startswith("did") else ""))
     return value
+
+
+def language_name(code: str, in_language: str | None = None) -> str:
+    """A language's name, in ``in_language`` (its own name when None): ``Suomi``, ``Ελληνικά``."""
+    try:
+        locale = Locale.parse(code.replace("_", "-"), sep="-")
+        name = locale.get_display_name(in_language or code) if in_language else locale.get_display_name()
+    except (UnknownLocaleError, ValueError):
+        return code
+    return name[:1].upper() + name[1:] if name else code

@@ -10,8 +10,8 @@ from tidings.content.model import Entry, Event
 
 
 def page_path(entry: Entry) -> str:
-    """The item's page in the docs tree, e.g. ``announcements/hello.md``."""
-    return f"{kind_of(entry).url_folder}{entry.slug}.md"
+    """The item's page in the docs tree, e.g. ``announcements/hello.md`` (``fi/announcements/…``)."""
+    return f"{entry.site_prefix}{kind_of(entry).url_folder}{entry.slug}.md"
 
 
 def page_url(config: Config, entry: Entry, anchor: str = "") -> str:

@@ -21,6 +21,7 @@ from tidings.content.model import (
     Story,
     Survey,
 )
+from tidings.content.translation_status import history_problems, missing_translations
 from tidings.errors import ConfigError, ContentError, Problem
 
 __all__ = [
@@ -44,6 +45,10 @@ def check(root: Path, *, history: bool = True, cache: EntryCache | None = None,
                                      history=history, kinds=kinds)
         return None, sorted(exc.problems + problems)
     community, problems = load_community(root, config, history=history, cache=cache, kinds=kinds)
+    if len(config.languages) > 1:
+        problems.extend(missing_translations(community))
+        if history:
+            problems.extend(history_problems(community, root, kinds))
     return community, sorted(problems)
 
 

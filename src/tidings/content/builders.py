@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from tidings.content import model, recurrence, schema
@@ -25,7 +24,7 @@ def _title_from_body(body: str) -> str | None:
 
 def build_announcement(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> model.Entry:
     return model.Announcement(
-        path=src.path, slug=slugify(Path(src.path).stem), title=v["title"], body=src.body,
+        path=src.path, slug=slugify(src.name), title=v["title"], body=src.body,
         body_line=src.body_line, lang=v.get("lang"), date=v["date"], summary=v.get("summary"),
         tags=v.get("tags", ()), authors=v.get("authors", ()), image=v.get("image"),
     )
@@ -37,7 +36,7 @@ def build_story(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> mode
         ctx.notice(("consent",), "awaiting consent: not published until the member agrees and "
                                  "'consent: true' is written")
     return model.Story(
-        path=src.path, slug=slugify(Path(src.path).stem), title=v["title"], body=src.body,
+        path=src.path, slug=slugify(src.name), title=v["title"], body=src.body,
         body_line=src.body_line, lang=v.get("lang"), date=v["date"], member=v["member"],
         consent=consent, quote=v.get("quote"), image=v.get("image"), role=v.get("role"),
         tags=v.get("tags", ()),
@@ -84,7 +83,7 @@ def build_event(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> mode
             ctx.report(("repeat",), f"'repeat': {exc}")
             return None
     return model.Event(
-        path=src.path, slug=slugify(Path(src.path).stem), title=v["title"], body=src.body,
+        path=src.path, slug=slugify(src.name), title=v["title"], body=src.body,
         body_line=src.body_line, lang=v.get("lang"), start=start, end=end, timezone=tz,
         all_day=all_day,
         location=v.get("location"), url=v.get("url"), hosts=v.get("hosts", ()),
@@ -104,7 +103,7 @@ def build_survey(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> mod
 
 
 def build_page(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> model.Entry:
-    stem = Path(src.path).stem
+    stem = src.name
     title = v.get("title") or _title_from_body(src.body) or stem.replace("-", " ").title()
     return model.Page(
         path=src.path, slug=slugify(stem), title=title, body=src.body, body_line=src.body_line,
@@ -115,7 +114,7 @@ def build_page(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> model
 
 def build_guideline(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> model.Entry:
     return model.Guideline(
-        path=src.path, slug=slugify(Path(src.path).stem), title=v["title"], body=src.body,
+        path=src.path, slug=slugify(src.name), title=v["title"], body=src.body,
         body_line=src.body_line, rules=tuple(parse_rules(src.body, src.body_line)),
         order=v.get("order"), updated=v.get("updated"), retired=v.get("retired", ()),
     )
@@ -123,7 +122,7 @@ def build_guideline(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> 
 
 def build_newsletter(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> model.Entry:
     return model.Newsletter(
-        path=src.path, slug=slugify(Path(src.path).stem), title=v["subject"], body=src.body,
+        path=src.path, slug=slugify(src.name), title=v["subject"], body=src.body,
         body_line=src.body_line, subject=v["subject"], send_at=v["send_at"],
         audience=v.get("audience", model.Audience()), include=v.get("include", ()),
         survey=v.get("survey"), preheader=v.get("preheader"), template=v.get("template"),

@@ -89,7 +89,7 @@ def check_links(community: model.Community, root: Path,
     problems = []
     by_path = community.by_path()
     broken = {u.path for u in unloaded}
-    items: list[model.Entry | Unloaded] = [*community.entries(), *unloaded]
+    items: list[model.Entry | Unloaded] = [*by_path.values(), *unloaded]  # translations too
     for item in items:
         for line, _, target in body_links(item):
             why = _link_problem(root, by_path, broken, item.path, target)

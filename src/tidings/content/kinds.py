@@ -33,6 +33,10 @@ class Kind(Generic[E]):
     slug_key: str | None = None  # front-matter key its slug comes from (None: the file name)
     includable: bool = False  # a newsletter may ``include`` it
     mailed: bool = False  # a newsletter issue: on the site only as an archive copy
+    # Keys a translation (``x.fi.md``) may leave out but not change: they make it the same item.
+    shared: tuple[str, ...] = ()
+    # Keys in words: a translation writes its own, never takes its source's (everything else it may).
+    translated: tuple[str, ...] = ("title",)
 
     @property
     def can_be_draft(self) -> bool:
@@ -53,29 +57,35 @@ ANNOUNCEMENTS = Kind[model.Announcement](
     name="announcement", folder="content/announcements", spec=schema.ANNOUNCEMENT,
     build=builders.build_announcement, model=model.Announcement, url_folder="announcements/",
     public_date=lambda a: a.date, order=lambda a: (a.date, a.slug), newest_first=True,
-    includable=True)
+    includable=True, shared=("date",), translated=("title", "summary"))
 STORIES = Kind[model.Story](
     name="story", folder="content/stories", spec=schema.STORY, build=builders.build_story,
     model=model.Story, url_folder="stories/", public_date=lambda s: s.date,
-    order=lambda s: (s.date, s.slug), newest_first=True, includable=True)
+    order=lambda s: (s.date, s.slug), newest_first=True, includable=True,
+    shared=("date", "member", "consent"), translated=("title", "quote", "role"))
 EVENTS = Kind[model.Event](
     name="event", folder="content/events", spec=schema.EVENT, build=builders.build_event,
     model=model.Event, url_folder="events/", public_date=lambda e: e.announced,
-    order=lambda e: (e.start, e.slug), includable=True)
+    order=lambda e: (e.start, e.slug), includable=True,
+    shared=("start", "end", "duration", "timezone", "repeat", "date"), translated=("title", "location"))
 SURVEYS = Kind[model.Survey](
     name="survey", folder="content/surveys", spec=schema.SURVEY, build=builders.build_survey,
     model=model.Survey, url_folder="surveys/", public_date=lambda s: s.opens,
-    order=lambda s: s.slug, slug_key="id")
+    order=lambda s: s.slug, slug_key="id",
+    shared=("id", "opens", "closes", "allow_comment", "publish_comments"), translated=("title", "questions"))
 PAGES = Kind[model.Page](
     name="page", folder="content/pages", spec=schema.PAGE, build=builders.build_page,
-    model=model.Page, url_folder="", public_date=lambda p: p.date, order=_ordered)
+    model=model.Page, url_folder="", public_date=lambda p: p.date, order=_ordered,
+    shared=("date",), translated=("title", "description"))
 GUIDELINES = Kind[model.Guideline](
     name="guideline", folder="guidelines", spec=schema.GUIDELINE, build=builders.build_guideline,
-    model=model.Guideline, url_folder="guidelines/", public_date=_never, order=_ordered)
+    model=model.Guideline, url_folder="guidelines/", public_date=_never, order=_ordered,
+    shared=("retired",))
 NEWSLETTERS = Kind[model.Newsletter](
     name="newsletter", folder="newsletters", spec=schema.NEWSLETTER,
     build=builders.build_newsletter, model=model.Newsletter, url_folder="newsletters/",
-    public_date=_never, order=lambda n: (n.send_at, n.slug), newest_first=True, mailed=True)
+    public_date=_never, order=lambda n: (n.send_at, n.slug), newest_first=True, mailed=True,
+    shared=("send_at", "audience", "include", "survey"), translated=("subject", "preheader"))
 
 # In this order files are read, problems found and items listed by ``Community.entries``.
 KINDS: tuple[Kind[Any], ...] = (ANNOUNCEMENTS, STORIES, EVENTS, SURVEYS, PAGES, GUIDELINES, NEWSLETTERS)

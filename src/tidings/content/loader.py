@@ -24,6 +24,15 @@ from tidings.content.paths import body_links as body_links
 from tidings.content.paths import resolve_link as resolve_link
 from tidings.content.paths import slugify as slugify
 from tidings.content.source import SourceFile, parse_source
+from tidings.content.translations import (
+    Variant,
+    compare_with_source,
+    foreign_language,
+    group_variants,
+    merged_source,
+    resolve_language,
+    with_language,
+)
 from tidings.errors import Problem
 
 
@@ -48,13 +57,15 @@ def load_entry(kind: Kind[Any], source: SourceFile, config: Config
     return entry, problems
 
 
+Loaded = tuple["model.Entry | Unloaded", list[Problem], SourceFile | None]
+
+
 @dataclasses.dataclass
 class EntryCache:
     """Parsed files kept between rebuilds of a live preview, valid for one set of settings."""
 
     config: Config | None = None
-    files: dict[str, tuple[tuple[int, int], model.Entry | Unloaded, list[Problem]]] = dataclasses.field(
-        default_factory=dict)
+    files: dict[str, tuple[tuple[int, ...], Loaded]] = dataclasses.field(default_factory=dict)
 
 
 def content_files(root: Path, kinds: Sequence[Kind[Any]] = KINDS) -> list[tuple[Kind[Any], str, Path]]:
@@ -68,20 +79,50 @@ def content_files(root: Path, kinds: Sequence[Kind[Any]] = KINDS) -> list[tuple[
     return found
 
 
-def load_file(kind: Kind[Any], rel: str, file: Path, config: Config
-              ) -> tuple[model.Entry | Unloaded, list[Problem]]:
-    """One content file: its model object, or (when it has errors) what cross-checks need of it."""
+def load_file(variant: Variant, config: Config, original: tuple[model.Entry, SourceFile] | None = None
+              ) -> Loaded:
+    """One content file (a translation over its ``original``): its model object, or what cross-checks
+    need of it when it has errors; its problems; its parsed source."""
+    kind, rel = variant.kind, variant.rel
     try:
-        text = file.read_text(encoding="utf-8")
+        text = variant.file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        return Unloaded(kind.name, rel), [Problem(rel, 1, f"not UTF-8 text ({exc})")]
+        return Unloaded(kind.name, rel), [Problem(rel, 1, f"not UTF-8 text ({exc})")], None
     source, problems = parse_source(rel, text)
     if source is None:
-        return Unloaded(kind.name, rel), problems
-    entry, found = load_entry(kind, source, config)
+        return Unloaded(kind.name, rel), problems, None
+    lang, found = resolve_language(variant, source, config.language)
+    problems += found + foreign_language(variant, lang, config.languages, source.line_of("lang"))
+    parsed = source
+    if original is not None:
+        source, found = merged_source(kind, source, original[1].meta)
+        problems += found
+    entry, found = load_entry(kind, dataclasses.replace(source, stem=variant.stem), config)
+    problems += found
     if entry is None:
-        return Unloaded(kind.name, rel, source.body, source.body_line, source.meta), problems + found
-    return entry, problems + found
+        return Unloaded(kind.name, rel, parsed.body, parsed.body_line, parsed.meta), problems, parsed
+    entry = with_language(entry, lang, config.languages, original[0].slug if original else None)
+    if original is not None:
+        problems += compare_with_source(original[0], entry)
+    return entry, problems, parsed
+
+
+def _stamp(*files: Path) -> tuple[int, ...]:
+    return tuple(n for file in files for n in (file.stat().st_mtime_ns, file.stat().st_size))
+
+
+def _load(cache: EntryCache | None, variant: Variant, config: Config,
+          original: tuple[Variant, model.Entry, SourceFile] | None = None) -> Loaded:
+    """``load_file`` through the preview's cache: a translation is read again when its source changes."""
+    over = (original[1], original[2]) if original else None
+    if cache is None:
+        return load_file(variant, config, over)
+    stamp = _stamp(variant.file, *([original[0].file] if original else []))
+    cached = cache.files.get(variant.rel)
+    if cached is None or cached[0] != stamp:
+        cached = (stamp, load_file(variant, config, over))
+        cache.files[variant.rel] = cached
+    return cached[1]
 
 
 def load_community(
@@ -89,28 +130,32 @@ def load_community(
     kinds: Sequence[Kind[Any]] = KINDS,
 ) -> tuple[model.Community, list[Problem]]:
     """Load every content file of ``kinds`` under ``root``; return the model and every problem found."""
-    problems: list[Problem] = []
     entries: dict[str, list[model.Entry]] = {kind.name: [] for kind in kinds}
+    translations: dict[str, dict[str, model.Entry]] = {}
     unloaded: list[Unloaded] = []
     if cache is not None and cache.config != config:
         cache.config, cache.files = config, {}  # settings changed: validate every file again
-    for kind, rel, file in content_files(root, kinds):
-        if cache is None:
-            entry, found = load_file(kind, rel, file, config)
-        else:
-            info = file.stat()
-            stamp = (info.st_mtime_ns, info.st_size)
-            cached = cache.files.get(rel)
-            if cached is None or cached[0] != stamp:
-                cached = (stamp, *load_file(kind, rel, file, config))
-                cache.files[rel] = cached
-            _, entry, found = cached
+    groups, problems = group_variants(content_files(root, kinds), config.languages)
+    for first, others in groups:
+        entry, found, source = _load(cache, first, config)
         problems.extend(found)
-        if isinstance(entry, Unloaded):
+        if isinstance(entry, Unloaded):  # its translations wait until the source loads
             unloaded.append(entry)
-        else:
-            entries[kind.name].append(entry)
-    community = model.Community(config=config, items={name: tuple(found) for name, found in entries.items()})
+            continue
+        entries[first.kind.name].append(entry)
+        for variant in others:
+            assert source is not None  # a loaded entry always has its parsed source
+            version, found, _ = _load(cache, variant, config, (first, entry, source))
+            problems.extend(found)
+            if isinstance(version, Unloaded):
+                unloaded.append(version)
+            elif version.lang in translations.get(entry.path, {}) or version.lang == entry.lang:
+                problems.append(Problem(variant.rel, 1, f"a second '{version.lang}' version of "
+                                                        f"{entry.path}: keep one file per language", "lang"))
+            else:
+                translations.setdefault(entry.path, {})[version.lang or ""] = version
+    community = model.Community(config=config, items={name: tuple(found) for name, found in entries.items()},
+                                translations=translations)
     feedback, found = load_feedback(root, community, unloaded)
     problems.extend(found)
     community = dataclasses.replace(community, feedback=feedback)

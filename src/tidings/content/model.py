@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
@@ -24,6 +24,8 @@ class Entry:
     body: str
     body_line: int
     lang: str | None = None
+    # Where its pages live in the site: "" for the default language, "fi/" for a Finnish version.
+    site_prefix: str = ""
     draft: bool = False
     # When the item may appear on the public site (None: always); set by its kind's public-date rule.
     public_from: datetime | None = None
@@ -215,6 +217,34 @@ class Community(ByKind):
     items: Mapping[str, tuple[Entry, ...]] = field(default_factory=dict)
     # Answers per survey id, from feedback/<survey>.csv.
     feedback: Mapping[str, tuple[FeedbackRow, ...]] = field(default_factory=dict)
+    # Translations per source path and language: content/announcements/x.md -> {"fi": <x.fi.md>}.
+    translations: Mapping[str, Mapping[str, Entry]] = field(default_factory=dict)
 
     def by_path(self) -> dict[str, Entry]:
-        return {entry.path: entry for entry in self.entries()}
+        """Every file's item by its path, translations included."""
+        found = {entry.path: entry for entry in self.entries()}
+        found.update((t.path, t) for versions in self.translations.values() for t in versions.values())
+        return found
+
+    def versions(self, entry: E) -> dict[str, E]:
+        """Every language version of an item (itself included), by language code."""
+        found: dict[str, E] = {entry.lang or self.config.language: entry}
+        found.update((lang, t) for lang, t in self.translations.get(entry.path, {}).items()
+                     if isinstance(t, type(entry)))
+        return found
+
+    def in_language(self, lang: str, *, untranslated: str = "show") -> Community:
+        """The community as a member reading ``lang`` sees it: each item in that language.
+
+        An item without a (visible) ``lang`` version is kept in its own language when
+        ``untranslated`` is ``"show"`` and left out when it is ``"hide"``.
+        """
+        def pick(entry: Entry) -> Entry | None:
+            version = self.versions(entry).get(lang)
+            if version is not None and (not version.hidden or entry.hidden):
+                return version
+            return entry if untranslated == "show" else None
+
+        items = {name: tuple(v for v in map(pick, group) if v is not None)
+                 for name, group in self.items.items()}
+        return replace(self, items=items)

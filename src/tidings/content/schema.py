@@ -283,10 +283,10 @@ PAGE: Spec = {
 }
 GUIDELINE: Spec = {
     "title": (text, True), "order": (integer, False), "updated": (when, False),
-    "retired": (text_list, False), "draft": (boolean, False),
+    "retired": (text_list, False), "draft": (boolean, False), "lang": (lang, False),
 }
 NEWSLETTER: Spec = {
     "subject": (one_line, True), "send_at": (when, True), "audience": (audience, False),
     "include": (include, False), "survey": (slug_id, False), "preheader": (text, False),
-    "template": (text, False), "draft": (boolean, False),
+    "template": (text, False), "draft": (boolean, False), "lang": (lang, False),
 }

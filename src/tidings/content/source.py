@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 import yaml
@@ -49,6 +50,13 @@ class SourceFile:
     body_line: int
     lines: dict[KeyPath, int] = field(default_factory=dict)
     has_front_matter: bool = True
+    # The file name without language suffix and ``.md`` (``x`` for ``x.fi.md``): the slug's source.
+    stem: str = ""
+
+    @property
+    def name(self) -> str:
+        """What the item is called in URLs before slugifying: ``stem``, else the file's name."""
+        return self.stem or PurePosixPath(self.path).stem
 
     def line_of(self, *keys: str | int) -> int:
         """Line of a key (or nested key) in the whole file; the opening ``---`` if unknown."""
