@@ -12,12 +12,15 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import MakeRepo
 from tests.site_languages_support import SITE_URL, build_multilingual_site, html_of, links
 from tests.test_site import BEFORE
 from tidings.site.engine import build_site
 from tidings.site.mkdocs_config import search_languages
+from tidings.site.mkdocs_hooks import LANGUAGE_TAG, clean_alternates
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +114,31 @@ def test_greek_and_chinese_headings_get_readable_stable_anchors(site: Path) -> N
     chinese = html_of(site, "zh/about")
     assert 'id="欢迎来到社区"' in chinese
     assert 'id="_1"' not in greek + chinese
+
+
+HOSTILE_PAGES = {
+    "index.md": "# Home\n",
+    "fi/index.md": (
+        "---\nlang: 'fi\"><script>alert(1)</script>'\nalternates:\n"
+        "  - {lang: 'en\" onload=\"x', url: '\"><script>alert(2)</script>'}\n"
+        "  - {lang: fi, url: \"fi/\\r\\nSet-Cookie: a\"}\n---\n# Koti\n"
+    ),
+}
+
+
+def test_hostile_lang_and_alternates_never_become_markup(tmp_path: Path) -> None:
+    site = build_multilingual_site(tmp_path, pages=HOSTILE_PAGES)
+    page = html_of(site, "fi")
+    assert "<script>alert" not in page
+    assert 'onload="x' not in page
+    assert "\r\nSet-Cookie" not in page
+    assert '<html lang="en"' in page  # an unusable lang falls back to the default
+
+
+@settings(max_examples=150, deadline=None)
+@given(lang=st.text(max_size=30), url=st.text(max_size=60))
+def test_any_alternate_text_comes_out_as_a_language_tag_and_an_inert_url(lang: str, url: str) -> None:
+    rows = clean_alternates([{"lang": lang, "url": url}, {"lang": "fi", "url": url}])
+    for code, cleaned in rows:
+        assert LANGUAGE_TAG.fullmatch(code)
+        assert not set(cleaned) & set("\"'<>`: \\") and cleaned.isprintable() and cleaned.isascii()

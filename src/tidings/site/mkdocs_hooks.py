@@ -18,6 +18,8 @@ and the navigation of its own language only.
 from __future__ import annotations
 
 import logging
+import re
+import urllib.parse
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
@@ -28,6 +30,12 @@ from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
 from tidings.site.mkdocs_config import theme_language
+
+# A BCP 47 language tag (``fi``, ``pt-BR``, ``zh-Hant``); anything else never reaches the page.
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+# Characters left as they are in a site-relative URL; the rest is percent-encoded (``%`` is kept,
+# so a URL the staging already encoded is not encoded twice).
+_URL_SAFE = "/-._~%!$&()*+,;="  # no ":": never a scheme such as javascript:
 
 # Per build: the navigation of each language and the home page URL of each (set by on_nav).
 _NAVS: dict[str, Navigation] = {}
@@ -59,7 +67,21 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 def page_language(page: Page, default: str) -> str:
     """The page's ``lang`` front matter, else ``default``."""
     lang = page.meta.get("lang")
-    return lang if isinstance(lang, str) and lang else default
+    return lang if isinstance(lang, str) and LANGUAGE_TAG.fullmatch(lang) else default
+
+
+def clean_alternates(listed: object) -> list[tuple[str, str]]:
+    """(lang, url) of each usable alternate: a language tag and a percent-encoded relative URL.
+
+    The theme's templates do not escape, so front-matter text must be inert before it gets there.
+    """
+    rows: list[tuple[str, str]] = []
+    for alt in listed if isinstance(listed, list) else []:
+        lang = alt.get("lang") if isinstance(alt, dict) else None
+        url = alt.get("url", "") if isinstance(alt, dict) else None
+        if isinstance(lang, str) and LANGUAGE_TAG.fullmatch(lang) and isinstance(url, str):
+            rows.append((lang, urllib.parse.quote(url.lstrip("/"), safe=_URL_SAFE)))
+    return rows
 
 
 def _language_of_path(src_uri: str, languages: list[str]) -> str:
@@ -132,9 +154,7 @@ def _absolute(config: MkDocsConfig, url: str) -> str | None:
 
 def _alternates(page: Page, config: MkDocsConfig, default: str) -> tuple[list[dict[str, Any]], bool]:
     """The page's alternates (lang, url, href, name) and whether they are the page's own."""
-    listed = page.meta.get("alternates")
-    rows = [(str(alt.get("lang", "")), str(alt.get("url", "")).lstrip("/"))
-            for alt in (listed if isinstance(listed, list) else []) if isinstance(alt, dict)]
+    rows = clean_alternates(page.meta.get("alternates"))
     own = bool(rows)
     if not own:  # no translations: the switcher leads to each language's home instead
         rows = list(_HOMES.items()) if len(_HOMES) > 1 else []
