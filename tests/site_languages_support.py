@@ -56,7 +56,7 @@ NAV: list[Any] = [
 
 
 def build_multilingual_site(root: Path, *, languages: tuple[str, ...] = LANGUAGES,
-                            pages: dict[str, str] | None = None) -> Path:
+                            pages: dict[str, str] | None = None, site_url: str = SITE_URL) -> Path:
     """Write the docs tree, the theme overrides and mkdocs.yml under ``root``; build; the site dir."""
     for name, text in (pages or PAGES).items():
         path = root / "docs" / name
@@ -67,7 +67,7 @@ def build_multilingual_site(root: Path, *, languages: tuple[str, ...] = LANGUAGE
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     config: dict[str, Any] = {
-        "site_name": "Canary Club", "site_url": SITE_URL, "docs_dir": "docs",
+        "site_name": "Canary Club", "site_url": site_url, "docs_dir": "docs",
         "site_dir": str(root / "site"), "use_directory_urls": True,
         "theme": {"name": "material", "language": "en", "custom_dir": str(root / "overrides"),
                   "features": ["navigation.tabs"], "font": False},

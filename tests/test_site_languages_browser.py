@@ -72,3 +72,32 @@ def test_the_chinese_page_is_not_found_by_a_word_it_does_not_hold(page: Any, sit
     assert not any("zh/about/" in hit for hit in search_hits(page, "飞机")), "a word not on the page"
 
 
+
+
+@pytest.fixture(scope="module")
+def site_at_its_own_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSite]:
+    """The tree built with site_url = where it is served, so hreflang URLs are live as in production
+    (Material's script fetches a sitemap for each one and may take over clicks on those links)."""
+    root = tmp_path_factory.mktemp("multilingual-live")
+    (root / "site").mkdir()
+    with serve(root / "site") as local:
+        build_multilingual_site(root, site_url=local.base_url + "/")
+        yield local
+
+
+def test_the_switcher_takes_the_reader_to_the_same_item_in_finnish(
+        browser: Any, site_at_its_own_url: LocalSite) -> None:
+    base = site_at_its_own_url.base_url
+    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base + "/")
+                  else route.abort())
+    try:
+        page = context.new_page()
+        page.goto("/el/about/")
+        page.wait_for_load_state("networkidle")  # Material has fetched the sitemaps it wants
+        page.locator(".md-header .md-select").hover()
+        page.locator(".md-select__link[hreflang='fi']").click()
+        expect(page).to_have_url(base + "/fi/about/")
+        expect(page.locator("html")).to_have_attribute("lang", "fi")
+    finally:
+        context.close()
