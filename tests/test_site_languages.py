@@ -142,3 +142,10 @@ def test_any_alternate_text_comes_out_as_a_language_tag_and_an_inert_url(lang: s
     for code, cleaned in rows:
         assert LANGUAGE_TAG.fullmatch(code)
         assert not set(cleaned) & set("\"'<>`: \\") and cleaned.isprintable() and cleaned.isascii()
+
+
+def test_a_language_written_with_an_underscore_gives_a_valid_html_lang(tmp_path: Path) -> None:
+    site = build_multilingual_site(tmp_path, languages=("pt_BR",), pages={"index.md": "# Início\n"})
+    page = (site / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="pt-BR"' in page
+    assert 'placeholder="Buscar"' in page  # Material's pt-BR strings

@@ -44,7 +44,8 @@ _HOMES: dict[str, str] = {}
 
 def _settings(config: MkDocsConfig) -> tuple[list[str], list[str]]:
     settings = config.extra.get("tidings") or {}
-    languages = [str(code) for code in settings.get("languages") or [config.theme["language"]]]
+    codes = settings.get("languages") or [config.theme["language"]]
+    languages = [str(code).replace("_", "-") for code in codes]  # BCP 47 for <html lang>
     return languages, [str(code) for code in settings.get("search_lang") or []]
 
 
