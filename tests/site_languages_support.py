@@ -56,7 +56,8 @@ NAV: list[Any] = [
 
 
 def build_multilingual_site(root: Path, *, languages: tuple[str, ...] = LANGUAGES,
-                            pages: dict[str, str] | None = None, site_url: str = SITE_URL) -> Path:
+                            pages: dict[str, str] | None = None, site_url: str = SITE_URL,
+                            nav: list[Any] | None = None) -> Path:
     """Write the docs tree, the theme overrides and mkdocs.yml under ``root``; build; the site dir."""
     for name, text in (pages or PAGES).items():
         path = root / "docs" / name
@@ -71,7 +72,7 @@ def build_multilingual_site(root: Path, *, languages: tuple[str, ...] = LANGUAGE
         "site_dir": str(root / "site"), "use_directory_urls": True,
         "theme": {"name": "material", "language": "en", "custom_dir": str(root / "overrides"),
                   "features": ["navigation.tabs"], "font": False},
-        "nav": NAV, "plugins": ["search"],
+        "nav": NAV if nav is None else nav, "plugins": ["search"],
         "markdown_extensions": ["attr_list", {"toc": TOC}],
     }
     (root / "mkdocs.yml").write_text(dump_config(with_languages(config, languages)), encoding="utf-8")

@@ -149,3 +149,13 @@ def test_a_language_written_with_an_underscore_gives_a_valid_html_lang(tmp_path:
     page = (site / "index.html").read_text(encoding="utf-8")
     assert '<html lang="pt-BR"' in page
     assert 'placeholder="Buscar"' in page  # Material's pt-BR strings
+
+
+def test_a_greek_only_page_outside_the_greek_section_still_lists_no_other_language(tmp_path: Path) -> None:
+    pages = {"index.md": "# Home\n", "fi/index.md": "---\nlang: fi\n---\n# Koti\n",
+             "greek-only.md": "---\nlang: el\n---\n# Μόνο στα ελληνικά\n"}
+    nav = [{"Home": "index.md"}, {"Suomi": ["fi/index.md"]}]
+    site = build_multilingual_site(tmp_path, pages=pages, nav=nav)
+    page = html_of(site, "greek-only")
+    assert '<html lang="el"' in page
+    assert not {t for t in nav_targets(page, "greek-only/") if t.startswith("fi/")}

@@ -169,7 +169,9 @@ def on_page_context(context: dict[str, Any], page: Page, config: MkDocsConfig,
     languages, _ = _settings(config)
     lang = page_language(page, languages[0])
     alternates, own = _alternates(page, config, languages[0])
-    context["nav"] = _NAVS.get(lang, nav)
+    # A page in a language with no nav of its own gets the nav of the language whose folder it is in.
+    where = _language_of_path(page.file.src_uri, languages)
+    context["nav"] = _NAVS.get(lang) or _NAVS.get(where) or nav
     context["page_language"] = lang
     context["page_theme_language"] = theme_language(lang)
     context["page_alternates"] = alternates
