@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -126,3 +127,73 @@ def theme_language(language: str) -> str:
         if (languages / f"{candidate}.html").is_file():
             return candidate
     return "en"
+
+
+# -- languages: the search index, the hooks and the theme overrides of a multilingual site ------
+
+HOOKS_FILE = Path(__file__).with_name("mkdocs_hooks.py")
+# Material's Chinese separator plus the zero-width space its search plugin puts between the words
+# jieba finds (Material's docs, "Chinese search support"): Chinese has no spaces between words.
+CHINESE_SEPARATOR = r"[\s\u200b\u3000\-、。，．？！；]+"
+
+
+def search_languages(languages: Sequence[str]) -> list[str]:
+    """The languages lunr can index, as Material ships them (``pt-BR`` → ``pt``); others are left out.
+
+    A language left out is indexed with the default pipeline: its words are still found whole,
+    without stemming.
+    """
+    shipped = resources.files("material") / "templates" / "assets" / "javascripts" / "lunr" / "min"
+    found: list[str] = []
+    for language in languages:
+        code = language.replace("_", "-").split("-")[0].lower()
+        if (code == "en" or (shipped / f"lunr.{code}.min.js").is_file()) and code not in found:
+            found.append(code)
+    return found
+
+
+def _search_entry(plugins: list[Any]) -> tuple[int, dict[str, Any]]:
+    for position, item in enumerate(plugins):
+        name = next(iter(item)) if isinstance(item, dict) else str(item)
+        if name in ("search", "material/search"):
+            options = item[name] if isinstance(item, dict) else None
+            return position, dict(options or {})
+    return -1, {}
+
+
+def with_languages(config: dict[str, Any], languages: Sequence[str]) -> dict[str, Any]:
+    """The mkdocs config of a site in ``languages`` (the first is the default).
+
+    Adds the hooks (tidings.site.mkdocs_hooks) that give each page its language, alternates and
+    navigation, and a search index for every language lunr knows. A ``search: lang:`` the
+    community wrote in its mkdocs.yml wins over the site's languages.
+    """
+    merged = dict(config)
+    plugins = list(merged.get("plugins") or ["search"])
+    position, search = _search_entry(plugins)
+    if position < 0:
+        position = len(plugins)
+        plugins.append("search")
+    wanted = search.get("lang") or list(languages)
+    lang = search_languages([wanted] if isinstance(wanted, str) else [str(w) for w in wanted])
+    search["lang"] = lang
+    if "zh" in lang:
+        search.setdefault("separator", CHINESE_SEPARATOR)
+    plugins[position] = {"search": search}
+    merged["plugins"] = plugins
+    extra = dict(merged.get("extra") or {})
+    # MkDocs drops search languages it has no lunr file for (Greek): the hooks put them back.
+    extra["tidings"] = {"languages": list(languages), "search_lang": list(lang)}  # a copy: no YAML alias
+    merged["extra"] = extra
+    merged["hooks"] = [*(merged.get("hooks") or []), str(HOOKS_FILE)]
+    return merged
+
+
+def theme_overrides() -> dict[str, str]:
+    """The theme override files (``main.html``, ``partials/*.html``) by their path in custom_dir."""
+    folder = resources.files("tidings") / "templates" / "site"
+    files = {"main.html": (folder / "main.html").read_text(encoding="utf-8")}
+    for file in sorted((folder / "partials").iterdir(), key=lambda f: f.name):
+        if file.name.endswith(".html"):
+            files[f"partials/{file.name}"] = file.read_text(encoding="utf-8")
+    return files

@@ -7,6 +7,7 @@ engine can be swapped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -19,7 +20,15 @@ from tidings.issue import issue_content
 from tidings.site import feeds
 from tidings.site.event_pages import EventPages
 from tidings.site.guideline_pages import GuidelinePages
-from tidings.site.mkdocs_config import Tagged, dump_config, merge_config, read_user_config, theme_language
+from tidings.site.mkdocs_config import (
+    Tagged,
+    dump_config,
+    merge_config,
+    read_user_config,
+    theme_language,
+    theme_overrides,
+    with_languages,
+)
 from tidings.site.news_pages import NewsPages
 from tidings.site.page_templates import override_problems
 from tidings.site.pages_base import Linked, front_matter_text, md, rel, staged_path
@@ -225,8 +234,9 @@ class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
 
 
 def stage(view: PublicView, stage_dir: Path, site_dir: Path, *,
-          site_url: str | None = None, hooks: list[str] | None = None) -> tuple[Path, list[str]]:
-    """Write the docs tree and mkdocs.yml under ``stage_dir``.
+          site_url: str | None = None, hooks: list[str] | None = None,
+          languages: Sequence[str] | None = None) -> tuple[Path, list[str]]:
+    """Write the docs tree and mkdocs.yml under ``stage_dir`` (``languages``: the first is the default).
 
     Return the mkdocs.yml path and the docs files removed since the last staging. Files whose
     content is unchanged keep their mtime, so a live preview rebuilds little.
@@ -242,8 +252,8 @@ def stage(view: PublicView, stage_dir: Path, site_dir: Path, *,
         for file in sorted((root / user_custom).rglob("*")):
             if file.is_file():
                 extra[file.relative_to(root / user_custom).as_posix()] = file.read_bytes()
-    head = (resources.files("tidings") / "templates" / "site" / "main.html").read_text(encoding="utf-8")
-    extra.setdefault("main.html", head)
+    for name, text in theme_overrides().items():  # the community's own overrides win
+        extra.setdefault(name, text)
     sync_tree(overrides, extra)
     assets = root / "assets"
     if assets.is_dir():
@@ -253,7 +263,8 @@ def stage(view: PublicView, stage_dir: Path, site_dir: Path, *,
             if file.is_file() and name not in held_back:
                 files[name] = file.read_bytes()
     removed = sync_tree(stage_dir / "docs", files)
-    mkdocs_config = stager.mkdocs_config(site_dir, overrides, user)
+    languages = languages or (view.community.config.language,)
+    mkdocs_config = with_languages(stager.mkdocs_config(site_dir, overrides, user), languages)
     if site_url:
         mkdocs_config["site_url"] = site_url
     if hooks:

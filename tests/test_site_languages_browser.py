@@ -1,0 +1,103 @@
+"""Search in every language, in a real Chromium: a Greek word finds the Greek page, a Chinese word
+(written without spaces around it) finds the Chinese page.
+
+The multilingual tree of tests/site_languages_support.py is built by a real `mkdocs build`,
+served from 127.0.0.1, and searched through Material's own search field.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser_support import (  # noqa: F401 - fixtures
+    LocalSite,
+    context_fixture,
+    page_fixture,
+    serve,
+)
+from tests.site_languages_support import CHINESE_WORD, GREEK_WORD, build_multilingual_site
+
+pytestmark = pytest.mark.browser
+
+try:
+    import playwright.sync_api as playwright_api
+except ImportError:
+    if os.environ.get("CI") == "true":
+        raise  # CI must run the browser tests
+    pytest.skip("browser tests need playwright (pip install -e '.[test]')", allow_module_level=True)
+expect = playwright_api.expect
+
+SEARCH_ANSWERED = re.compile(r"No matching documents|\d+ matching documents?")
+
+
+@pytest.fixture(scope="module", name="site")
+def multilingual_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSite]:
+    with serve(build_multilingual_site(tmp_path_factory.mktemp("multilingual"))) as local:
+        yield local
+
+
+@pytest.fixture(name="viewport")
+def desktop() -> str:
+    return "desktop"
+
+
+def search_hits(page: Any, query: str) -> list[str]:
+    """The result links Material's search shows for ``query`` (typed on the English home page)."""
+    page.goto("/")
+    field = page.locator("input.md-search__input")
+    field.click()
+    field.fill(query)
+    field.press("End")  # Material reads the query on keyup
+    expect(page.locator(".md-search-result__meta")).to_have_text(SEARCH_ANSWERED)
+    links = page.locator(".md-search-result__item > a")
+    return [str(href) for href in links.evaluate_all("els => els.map(e => e.getAttribute('href'))")]
+
+
+def test_a_greek_word_finds_the_greek_page(page: Any) -> None:
+    hits = search_hits(page, GREEK_WORD)
+    assert any("el/about/" in hit for hit in hits), hits
+
+
+def test_a_chinese_word_without_spaces_finds_the_chinese_page(page: Any) -> None:
+    hits = search_hits(page, CHINESE_WORD)
+    assert any("zh/about/" in hit for hit in hits), hits
+
+
+def test_the_chinese_page_is_not_found_by_a_word_it_does_not_hold(page: Any, site: LocalSite) -> None:
+    assert not any("zh/about/" in hit for hit in search_hits(page, "飞机")), "a word not on the page"
+
+
+
+
+@pytest.fixture(scope="module")
+def site_at_its_own_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSite]:
+    """The tree built with site_url = where it is served, so hreflang URLs are live as in production
+    (Material's script fetches a sitemap for each one and may take over clicks on those links)."""
+    root = tmp_path_factory.mktemp("multilingual-live")
+    (root / "site").mkdir()
+    with serve(root / "site") as local:
+        build_multilingual_site(root, site_url=local.base_url + "/")
+        yield local
+
+
+def test_the_switcher_takes_the_reader_to_the_same_item_in_finnish(
+        browser: Any, site_at_its_own_url: LocalSite) -> None:
+    base = site_at_its_own_url.base_url
+    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base + "/")
+                  else route.abort())
+    try:
+        page = context.new_page()
+        page.goto("/el/about/")
+        page.wait_for_load_state("networkidle")  # Material has fetched the sitemaps it wants
+        page.locator(".md-header .md-select").hover()
+        page.locator(".md-select__link[hreflang='fi']").click()
+        expect(page).to_have_url(base + "/fi/about/")
+        expect(page.locator("html")).to_have_attribute("lang", "fi")
+    finally:
+        context.close()
