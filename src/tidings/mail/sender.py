@@ -347,12 +347,6 @@ class IssueSender:
             self.summary.errors.append(f"subscriber {job.sid}: {error}")
 
 
-def send_issue(engine: Engine, community: Community, letter: Newsletter, transport: Transport,
-               signer: Signer, options: SendOptions) -> SendSummary:
-    """Send ``letter`` to every confirmed subscriber of its audience not yet sent to."""
-    return asyncio.run(IssueSender(engine, community, letter, transport, signer, options).run())
-
-
 def due_issues(engine: Engine, community: Community, at: datetime) -> list[Newsletter]:
     """Issues whose send_at has passed and that are not fully sent, oldest first (never drafts)."""
     done = finished_issues(engine)
