@@ -61,7 +61,8 @@ import machine  # benchmarks/machine.py: this folder is on sys.path when run as 
 from machine import Row, print_summary, status
 
 from tidings.content import load
-from tidings.mail.message import MessageTemplate, Recipient, address
+from tidings.delivery.headers import address
+from tidings.mail.message import MessageTemplate, Recipient
 from tidings.mail.render import PLACEHOLDER_RE, IssueRenderer, RenderedIssue
 from tidings.tokens import Signer
 

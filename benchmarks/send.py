@@ -74,10 +74,10 @@ import aiosmtplib
 
 import tidings.store
 from tidings.content import load
+from tidings.delivery.transport import SMTPTransport, parse_smtp_url
 from tidings.mail.message import MessageTemplate, Recipient
 from tidings.mail.render import IssueRenderer
 from tidings.mail.sender import IssueSender, SendOptions, SendSummary
-from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.store.schema import subscribers
 from tidings.tokens import Signer
 

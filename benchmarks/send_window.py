@@ -32,9 +32,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from tidings.content import load
+from tidings.delivery.transport import SMTPTransport, parse_smtp_url
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.sender import IssueSender, SendOptions
-from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.store import open_database
 from tidings.store.schema import subscribers
 from tidings.store.send_log import Result

@@ -28,8 +28,8 @@ import uvicorn
 
 from tidings.collector.app import Limits, create_app
 from tidings.collector.server import uvicorn_config
+from tidings.delivery.transport import SMTPTransport, parse_smtp_url
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
-from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.store import open_database
 from tidings.store.subscribers import add
 

@@ -19,8 +19,8 @@ from aiosmtpd.smtp import SMTP
 
 from tidings.collector.app import Limits, create_app
 from tidings.collector.server import uvicorn_config
+from tidings.delivery.transport import MaildirTransport, Transport
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
-from tidings.mail.transport import MaildirTransport, Transport
 from tidings.store import open_database
 from tidings.store.schema import answers, consent_events, subscribers
 from tidings.tokens import Signer

@@ -42,6 +42,7 @@ FLOORS: dict[str, int] = {
     "tidings.issue": CORE,         # what one newsletter issue contains
     "tidings.tokens": CORE,        # signed links
     "tidings.urls": CORE,          # where each item lives on the site
+    "tidings.delivery": CORE,      # header lines, transports (SMTP, Maildir), the plain confirmation mail
     # store: all SQL
     "tidings.store": STORE,
     # outputs: each its own package; none imports another
@@ -59,12 +60,7 @@ FLOORS: dict[str, int] = {
 
 # Edges between outputs that remain, each to be removed by giving the part a room of its own.
 # The test fails when one disappears, so the list only shrinks.
-KNOWN_CROSS_OUTPUT: set[tuple[str, str]] = {
-    # the collector sends its confirmation mail with mail's message builder and transport
-    ("tidings.collector.app", "tidings.mail.transport"),
-    ("tidings.collector.mailqueue", "tidings.mail.message"),
-    ("tidings.collector.mailqueue", "tidings.mail.transport"),
-}
+KNOWN_CROSS_OUTPUT: set[tuple[str, str]] = set()
 
 
 @dataclass(frozen=True)

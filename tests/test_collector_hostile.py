@@ -28,7 +28,7 @@ from tests.collector_support import (
 )
 from tests.conftest import PULSE_SURVEY, MakeRepo
 from tidings.collector.app import Limits
-from tidings.mail.transport import SMTPTransport, parse_smtp_url
+from tidings.delivery.transport import SMTPTransport, parse_smtp_url
 from tidings.store import open_database
 from tidings.store.schema import answers, signup_attempts, subscribers
 from tidings.store.subscribers import add, get

@@ -11,8 +11,8 @@ import pytest
 from tests.conftest import MakeRepo
 from tests.test_send import REPO, SECRET, address
 from tidings.cli import run_due, run_send
+from tidings.delivery.transport import SMTPSettings, SMTPTransport
 from tidings.errors import ConfigError
-from tidings.mail.transport import SMTPSettings, SMTPTransport
 from tidings.repo_check import check_all
 from tidings.store import open_database
 from tidings.store.subscribers import add

@@ -19,12 +19,12 @@ import sqlalchemy as sa
 from tests.collector_support import running_collector
 from tests.conftest import MakeRepo
 from tidings.content import load
+from tidings.delivery.transport import SMTPTransport, parse_smtp_url
 from tidings.feedback import export_feedback
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.message import MessageTemplate
 from tidings.mail.render import IssueRenderer
 from tidings.mail.sender import IssueSender, SendOptions, recipient_of
-from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.site.engine import build_site
 from tidings.store import open_database
 from tidings.store.schema import answers, consent_events, subscribers

@@ -20,14 +20,15 @@ from tests.test_newsletter import NOW, PYPROJECT, REPO, SECRET
 from tidings.cli import main
 from tidings.config import Config, load_config
 from tidings.content import load
+from tidings.delivery.headers import address_header
+from tidings.delivery.plain import confirmation_message
+from tidings.delivery.transport import SMTPTransport, parse_smtp_url
 from tidings.errors import DeliveryError, InputError
 from tidings.inputs import has_control, single_line
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
-from tidings.mail.headers import address_header
-from tidings.mail.message import MessageTemplate, Recipient, confirmation_message
+from tidings.mail.message import MessageTemplate, Recipient
 from tidings.mail.render import IssueRenderer, RenderedIssue
 from tidings.mail.sender import recipient_of
-from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.repo_check import check_all
 from tidings.store import open_database
 from tidings.store.importer import import_csv

@@ -17,9 +17,8 @@ FOLDER_NAMES = ("announcements", "stories", "events", "surveys", "guidelines", "
 _IN_PATH = re.compile(r"(?:^|/)(" + "|".join(FOLDER_NAMES) + r")/|/(" + "|".join(FOLDER_NAMES) + r")$")
 # The registry itself.
 ALLOWED = {"content/kinds.py"}
-# site/: its page writers are being moved to templates, which read the registry next;
 # scaffold/: the files ``init`` copies into a new community repo (its build.py), not package code.
-SKIPPED_FOLDERS = ("site/", "scaffold/")
+SKIPPED_FOLDERS = ("scaffold/",)
 # Literals that are not folders: the mail templates' variable holding an issue's coming events.
 ALLOWED_LITERALS = {"mail/render.py": {"'events'"}}
 

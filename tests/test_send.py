@@ -19,9 +19,9 @@ import sqlalchemy as sa
 
 from tests.conftest import MakeRepo
 from tidings.content import load
+from tidings.delivery.transport import SMTPTransport, parse_smtp_url
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.sender import IssueSender, SendOptions, SendSummary, due_issues
-from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.store import open_database
 from tidings.store.schema import consent_events
 from tidings.store.subscribers import add, get, unsubscribe

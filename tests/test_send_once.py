@@ -21,9 +21,9 @@ from tests.conftest import MakeRepo
 from tests.test_send import FAST, PYPROJECT, REPO, SECRET, address, make_community, send
 from tidings.cli import main as cli_main
 from tidings.content import load
+from tidings.delivery.transport import SMTPTransport, parse_smtp_url
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.sender import IssueSender, SendOptions
-from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.store import open_database
 from tidings.store.schema import issues_done, send_log
 from tidings.store.subscribers import add, get, unsubscribe

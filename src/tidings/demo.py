@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tidings.content import load
+from tidings.delivery.transport import SMTPTransport, parse_smtp_url
 from tidings.embargo import public_view
 from tidings.hints import build_command
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.sender import IssueSender, SendOptions
-from tidings.mail.transport import SMTPTransport, parse_smtp_url
 from tidings.output import Notify, Report, quiet
 from tidings.site.engine import build_site
 from tidings.store import open_database

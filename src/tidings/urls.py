@@ -26,6 +26,11 @@ def page_url(config: Config, entry: Entry, anchor: str = "") -> str:
     return config.url(quote(f"{path}/" if path else "")) + fragment
 
 
+def calendar_path(event: Event) -> str:
+    """The event's own ``.ics`` file in the docs tree, e.g. ``events/meetup.ics``."""
+    return f"{EVENTS.url_folder}{event.slug}.ics"
+
+
 def calendar_url(config: Config, event: Event) -> str:
     """The event's own ``.ics`` file on the site."""
-    return config.url(quote(f"{EVENTS.url_folder}{event.slug}.ics"))
+    return config.url(quote(calendar_path(event)))

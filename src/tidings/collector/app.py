@@ -24,7 +24,7 @@ from tidings.collector.survey import survey_page, survey_post
 from tidings.collector.unsubscribe import unsubscribe_page, unsubscribe_post
 from tidings.collector.web import TITLES, Collector, collector_of, http_error, notice
 from tidings.content import load
-from tidings.mail.transport import Transport, transport_from_env
+from tidings.delivery.transport import Transport, transport_from_env
 from tidings.store import open_database
 from tidings.store.transactions import Engine, ping
 from tidings.tokens import Signer, load_secret

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 
 from tidings.config import Config
+from tidings.delivery.plain import confirmation_message
+from tidings.delivery.transport import Transport
 from tidings.errors import DeliveryError
-from tidings.mail.message import confirmation_message
-from tidings.mail.transport import Transport
 from tidings.store import now
 
 log = logging.getLogger("tidings.collector")

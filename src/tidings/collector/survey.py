@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -51,13 +51,33 @@ def _closed(request: Request, survey: Survey) -> Response | None:
     return message(request, "Not open yet", "This survey is not open yet.", status=409)
 
 
-async def survey_page(request: Request) -> Response:
+class SurveyLink(NamedTuple):
+    """An email's survey link to an open survey: whose it is, from which issue, and the survey."""
+
+    collector: Collector
+    token: str
+    subscriber_id: str
+    issue: str
+    survey: Survey
+    preview: bool
+
+
+def _open_survey(request: Request) -> SurveyLink | Response:
+    """The link's open survey, or the page that says it is closed or not open yet."""
     c = collector_of(request)
     token = request.path_params["token"]
-    _, _, survey, preview = _survey_token(c, token)
+    subscriber_id, issue, survey, preview = _survey_token(c, token)
     closed = _closed(request, survey)
-    if closed:
+    if closed is not None:
         return closed
+    return SurveyLink(c, token, subscriber_id, issue, survey, preview)
+
+
+async def survey_page(request: Request) -> Response:
+    link = _open_survey(request)
+    if isinstance(link, Response):
+        return link
+    c, token, survey = link.collector, link.token, link.survey
     chosen_question = request.query_params.get("q")
     if chosen_question and chosen_question not in {q.id for q in survey.questions}:
         raise HTTPException(400, "That question is not part of this survey.")
@@ -72,7 +92,7 @@ async def survey_page(request: Request) -> Response:
                           "chosen": pick})
     return page(request, "survey.html", title=survey.title, intro="", questions=questions,
                 allow_comment=survey.allow_comment, action=str(request.url.path), csrf=csrf_token(c, token),
-                preview=PREVIEW_NOTE if preview else "")
+                preview=PREVIEW_NOTE if link.preview else "")
 
 
 def _chosen(survey: Survey, form: FormData) -> dict[str, int]:
@@ -92,13 +112,11 @@ def _chosen(survey: Survey, form: FormData) -> dict[str, int]:
 
 
 async def survey_post(request: Request) -> Response:
-    c = collector_of(request)
-    token = request.path_params["token"]
-    subscriber_id, issue, survey, preview = _survey_token(c, token)
-    closed = _closed(request, survey)
-    if closed:
-        return closed
-    if preview:  # a preview or test copy shows the form; what is sent from it is never stored
+    link = _open_survey(request)
+    if isinstance(link, Response):
+        return link
+    c, token, survey = link.collector, link.token, link.survey
+    if link.preview:  # a preview or test copy shows the form; what is sent from it is never stored
         return message(request, "This is a preview", "Your answer was not recorded: this link "
                        "comes from a preview or test copy of the newsletter.")
     form = await read_form(request)
@@ -108,10 +126,10 @@ async def survey_post(request: Request) -> Response:
         comment = clean_text(str(form.get("comment", ""))) if survey.allow_comment else None
     except InputError as exc:
         return message(request, "Please shorten your comment", str(exc), status=400)
-    respondent = c.respondent(survey.id, subscriber_id)
+    respondent = c.respondent(survey.id, link.subscriber_id)
     moment = now()
     rows = [{"survey": survey.id, "question": question_id, "respondent": respondent, "option": option,
-             "comment": comment, "issue": issue, "answered_at": moment}
+             "comment": comment, "issue": link.issue, "answered_at": moment}
             for question_id, option in chosen.items()]
     await c.writer.write(rows)  # returns once committed
     return message(request, "Thank you!", "Your answer is saved. Choosing again later replaces it.")

@@ -11,10 +11,7 @@ from pathlib import Path
 from tidings.config import collector_url_warning, is_local_host, load_config
 from tidings.content import load
 from tidings.content.model import Community
-from tidings.errors import ConfigError, UsageError
-from tidings.mail.preview import find_newsletter, render_preview
-from tidings.mail.sender import IssueSender, SendOptions, SendSummary, due_issues
-from tidings.mail.transport import (
+from tidings.delivery.transport import (
     SMTP_ENV,
     MaildirTransport,
     SMTPTransport,
@@ -22,6 +19,9 @@ from tidings.mail.transport import (
     outbox_path,
     transport_from_env,
 )
+from tidings.errors import ConfigError, UsageError
+from tidings.mail.preview import find_newsletter, render_preview
+from tidings.mail.sender import IssueSender, SendOptions, SendSummary, due_issues
 from tidings.output import Notify, Report, quiet
 from tidings.store import DATABASE_ENV, open_database
 from tidings.tokens import Signer, load_secret

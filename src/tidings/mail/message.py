@@ -9,7 +9,6 @@ every line under 76 octets (SMTP servers reject lines over 998).
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import secrets
 from collections.abc import Mapping
@@ -19,22 +18,20 @@ from email.utils import format_datetime, parseaddr
 from zoneinfo import ZoneInfo
 
 from tidings.config import Config
-from tidings.mail.headers import (
+from tidings.delivery.headers import (
     CRLF,
-    address,
     address_header,
     ascii_domain,
     header,
     list_id_header,
-    message_id_header,
     message_id_left,
     refuse_control,
 )
+from tidings.delivery.plain import qp
 from tidings.mail.render import PLACEHOLDER_RE, RenderedIssue
 from tidings.tokens import PREVIEW, Signer
 
-SOFT_BREAK = b"=\r\n"
-__all__ = ["MessageTemplate", "Recipient", "address", "confirmation_message", "header", "qp"]
+__all__ = ["MessageTemplate", "Recipient"]
 
 
 @dataclass(frozen=True)
@@ -47,12 +44,6 @@ class Recipient:
     timezone: ZoneInfo | None = None
     lang: str | None = None
     tags: tuple[str, ...] = field(default=())
-
-
-def qp(text: str) -> bytes:
-    """Quoted-printable UTF-8 with CRLF line ends and a trailing soft break."""
-    data = binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), istext=True)
-    return data.replace(b"\n", CRLF) + SOFT_BREAK
 
 
 class SplicedBody:
@@ -157,25 +148,3 @@ class MessageTemplate:
         return b"".join([head, self.text_head, *self.text.render(values), self.html_head,
                          *self.html.render(values), self.tail])
 
-
-def confirmation_message(config: Config, name: str | None, email: str, link: str, *,
-                         message_id: str, moment: datetime) -> bytes:
-    """The mail that asks a new subscriber to confirm: plain text, same header code as issues."""
-    text = (f"Hello,\n\nplease confirm that you want news from {config.name}:\n\n{link}\n\n"
-            "If you did not ask for this, ignore this email: nothing else will be sent.\n\n"
-            f"--\n{config.contact}\n")
-    sender_name, sender_email = parseaddr(config.sender)
-    if text.isascii() and max(map(len, text.splitlines())) <= 998:
-        encoding, body = b"7bit", text.replace("\n", "\r\n").encode("ascii")  # the link stays whole
-    else:  # never raw 8bit: a relay without 8BITMIME may refuse or mangle it
-        encoding, body = b"quoted-printable", qp(text).removesuffix(SOFT_BREAK)
-    return b"".join([
-        address_header("From", sender_name, sender_email),
-        address_header("To", name, email),
-        header("Subject", f"Please confirm your subscription to {config.name}"),
-        f"Date: {format_datetime(moment)}".encode() + CRLF,
-        message_id_header(message_id),
-        b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n",
-        b"Content-Transfer-Encoding: " + encoding + CRLF + CRLF,
-        body,
-    ])

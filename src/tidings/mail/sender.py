@@ -23,12 +23,12 @@ from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 from tidings.content.model import Audience, Community, Newsletter
+from tidings.delivery.transport import Transport
 from tidings.errors import DeliveryError
 from tidings.mail.dispatch import DepartureCheck, RateLimiter, WorkQueue
 from tidings.mail.message import MessageTemplate, Recipient
 from tidings.mail.progress import Progress, format_rate
 from tidings.mail.render import IssueRenderer
-from tidings.mail.transport import Transport
 from tidings.store import now
 from tidings.store.audience import confirmed_batches, confirmed_profiles, count_confirmed
 from tidings.store.send_log import Lookout, Result, SendLog, finished_issues
@@ -345,12 +345,6 @@ class IssueSender:
         else:
             self.summary.failed += 1
             self.summary.errors.append(f"subscriber {job.sid}: {error}")
-
-
-def send_issue(engine: Engine, community: Community, letter: Newsletter, transport: Transport,
-               signer: Signer, options: SendOptions) -> SendSummary:
-    """Send ``letter`` to every confirmed subscriber of its audience not yet sent to."""
-    return asyncio.run(IssueSender(engine, community, letter, transport, signer, options).run())
 
 
 def due_issues(engine: Engine, community: Community, at: datetime) -> list[Newsletter]:

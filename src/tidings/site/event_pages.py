@@ -6,9 +6,10 @@ from datetime import datetime, timedelta, tzinfo
 from typing import NamedTuple
 
 from tidings.calendar import schedule
+from tidings.content.kinds import EVENTS
 from tidings.content.model import Event
-from tidings.site.pages_base import PageWriter, md, rel, staged_path
-from tidings.urls import page_url
+from tidings.site.pages_base import PageWriter, md, rel, section_path, staged_path
+from tidings.urls import calendar_path, page_url
 
 
 class RegularEvent(NamedTuple):
@@ -42,9 +43,9 @@ class EventPages(PageWriter):
             page = staged_path(event)
             self.files[page] = self.render("event.md.j2", item=event, front=self.front(event.title),
                                            details=self.event_details(event), body=self.body(event, page))
-            self.files[f"events/{event.slug}.ics"] = schedule.build_calendar(
+            self.files[calendar_path(event)] = schedule.build_calendar(
                 [event], self.config, now, {event.path: page_url(self.config, event)})
-        index = "events/index.md"
+        index = section_path(EVENTS)
         regular = []
         for event in (e for e in events if e.repeat):
             assert event.repeat is not None

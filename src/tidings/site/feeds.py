@@ -7,6 +7,7 @@ from email.utils import format_datetime
 from xml.etree import ElementTree as ET
 
 from tidings.content.excerpt import first_paragraph
+from tidings.content.kinds import ANNOUNCEMENTS
 from tidings.content.model import Announcement
 from tidings.embargo import PublicView
 
@@ -31,7 +32,7 @@ def rss(view: PublicView, url: Callable[[Announcement], str]) -> bytes:
     root = ET.Element("rss", {"version": "2.0", "xmlns:atom": ATOM_NS})
     channel = ET.SubElement(root, "channel")
     ET.SubElement(channel, "title").text = config.name
-    ET.SubElement(channel, "link").text = config.url("announcements/")
+    ET.SubElement(channel, "link").text = config.url(ANNOUNCEMENTS.url_folder)
     ET.SubElement(channel, "description").text = config.description or config.name
     ET.SubElement(channel, "language").text = config.language
     ET.SubElement(channel, "atom:link", {"href": config.url("feed.xml"), "rel": "self",
@@ -58,7 +59,7 @@ def atom(view: PublicView, url: Callable[[Announcement], str]) -> bytes:
     ET.SubElement(root, "title").text = config.name
     ET.SubElement(root, "id").text = config.url("")
     ET.SubElement(root, "link", {"href": config.url("atom.xml"), "rel": "self"})
-    ET.SubElement(root, "link", {"href": config.url("announcements/")})
+    ET.SubElement(root, "link", {"href": config.url(ANNOUNCEMENTS.url_folder)})
     updated = items[0].date if items else view.as_of
     ET.SubElement(root, "updated").text = updated.isoformat()
     for item in items:

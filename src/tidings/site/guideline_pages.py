@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from tidings.content.kinds import GUIDELINES
 from tidings.content.model import Guideline
 from tidings.content.rules import rule_history
-from tidings.site.pages_base import PageWriter, md, rel, staged_path
+from tidings.site.pages_base import PageWriter, md, rel, section_path, staged_path
 
 
 class LinkedGuideline(NamedTuple):
@@ -40,10 +41,10 @@ class GuidelinePages(PageWriter):
             self.files[page] = self.render("guideline.md.j2", item=guideline,
                                            front=self.front(guideline.title), updated=updated,
                                            body=self.body(guideline, page))
-            listed.append(LinkedGuideline(guideline, rel("guidelines/index.md", page)))
-        self.files["guidelines/index.md"] = self.render(
+            listed.append(LinkedGuideline(guideline, rel(section_path(GUIDELINES), page)))
+        self.files[section_path(GUIDELINES)] = self.render(
             "guidelines_index.md.j2", front=self.front(t["guidelines.title"]), guidelines=listed)
-        self.files["guidelines/changelog.md"] = self.changelog()
+        self.files[section_path(GUIDELINES, "changelog")] = self.changelog()
 
     def changelog(self) -> str:
         """Rule changes from git history: added, changed (title or text) and retired rules."""
@@ -51,7 +52,7 @@ class GuidelinePages(PageWriter):
         root = self.config.root
         rows: list[tuple[str, str, str, str]] = []
         for guideline in self.view.guidelines:
-            page = rel("guidelines/changelog.md", staged_path(guideline))
+            page = rel(section_path(GUIDELINES, "changelog"), staged_path(guideline))
             previous: dict[str, tuple[str, str]] = {}
             for version in rule_history(root, guideline.path):
                 day = version.date.astimezone(self.config.timezone)

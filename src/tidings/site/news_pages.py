@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import NamedTuple
 
+from tidings.content.kinds import ANNOUNCEMENTS
 from tidings.content.loader import slugify
 from tidings.content.model import Announcement
-from tidings.site.pages_base import PageWriter, md, rel, staged_path
+from tidings.site.pages_base import PageWriter, md, rel, section_path, staged_path
 
 RECENT_NEWS = 10
+
+
+def news_page(name: str) -> str:
+    """A page of the news section, e.g. ``news_page("tags/python")``."""
+    return section_path(ANNOUNCEMENTS, name)
 
 
 class Group(NamedTuple):
@@ -38,10 +44,10 @@ class NewsPages(PageWriter):
         parts = [f'<time datetime="{item.date.isoformat()}">{day}</time>']
         if item.authors:
             names = ", ".join(
-                f"[{md(a)}]({rel(page, f'announcements/authors/{slugify(a)}.md')})" for a in item.authors
+                f"[{md(a)}]({rel(page, news_page(f'authors/{slugify(a)}'))})" for a in item.authors
             )
             parts.append(f"{t['news.by']} {names}")
-        tags = " ".join(f"[#{md(tag)}]({rel(page, f'announcements/tags/{slugify(tag)}.md')})"
+        tags = " ".join(f"[#{md(tag)}]({rel(page, news_page(f'tags/{slugify(tag)}'))})"
                         for tag in item.tags)
         meta = " · ".join(parts)
         return f'<span class="tidings-meta">{meta}</span>\n' + (f"{tags}\n" if tags else "") + "\n"
@@ -69,20 +75,21 @@ class NewsPages(PageWriter):
                 "announcement.md.j2", item=item, front=self.front(item.title, item.summary),
                 meta=self.news_meta(item, page), image=self.image(item.image, page, item.title),
                 body=self.body(item, page))
-        self.files["announcements/index.md"] = self.render(
+        index = section_path(ANNOUNCEMENTS)
+        self.files[index] = self.render(
             "news_index.md.j2", front=self.front(t["news.title"]),
-            cards=[self.news_card(item, "announcements/index.md", level=2) for item in news[:RECENT_NEWS]],
+            cards=[self.news_card(item, index, level=2) for item in news[:RECENT_NEWS]],
             years=[Group(str(year), f"archive/{year}.md", len(items))
                    for year, items in sorted(by_year.items(), reverse=True)],
             tags=[Group(tag_names[s], f"tags/{s}.md", len(by_tag[s])) for s in sorted(by_tag)],
             authors=[Group(author_names[s], f"authors/{s}.md", len(by_author[s])) for s in sorted(by_author)],
         )
         for year, items in by_year.items():
-            self.listing(f"announcements/archive/{year}.md", f"{t['news.from']} {year}", items)
+            self.listing(news_page(f"archive/{year}"), f"{t['news.from']} {year}", items)
         for slug, items in by_tag.items():
-            self.listing(f"announcements/tags/{slug}.md", f"{t['news.tagged']} #{tag_names[slug]}", items)
+            self.listing(news_page(f"tags/{slug}"), f"{t['news.tagged']} #{tag_names[slug]}", items)
         for slug, items in by_author.items():
-            self.listing(f"announcements/authors/{slug}.md", f"{t['news.written_by']} {author_names[slug]}",
+            self.listing(news_page(f"authors/{slug}"), f"{t['news.written_by']} {author_names[slug]}",
                          items)
 
     def news_card(self, item: Announcement, page: str, level: int = 3) -> str:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from tidings.content.kinds import Kind
 from tidings.content.links import KEEP, rewrite_links
 from tidings.content.model import Entry
 from tidings.embargo import PublicView
@@ -15,12 +16,17 @@ from tidings.site.markdown_text import front_matter_text, md
 from tidings.site.page_templates import page_environment, render_page
 from tidings.urls import page_path
 
-__all__ = ["Linked", "PageWriter", "front_matter_text", "md", "rel", "staged_path"]
+__all__ = ["Linked", "PageWriter", "front_matter_text", "md", "rel", "section_path", "staged_path"]
 
 
 def staged_path(entry: Entry) -> str:
     """Where an item's page lives in the docs tree."""
     return page_path(entry)
+
+
+def section_path(kind: Kind[Any], name: str = "index") -> str:
+    """A page of a kind's own section in the docs tree, e.g. ``stories/index.md``."""
+    return f"{kind.url_folder}{name}.md"
 
 
 @functools.lru_cache(maxsize=65536)
@@ -57,8 +63,9 @@ class PageWriter:
         return render_page(self.env, self.config.root, name, {"t": self.text, **context})
 
     def _public_entries(self) -> Iterable[Entry]:
+        # A mailed kind (newsletter issues) is on the site only as an archive copy: never a link target.
         v = self.view
-        return (*v.announcements, *v.stories, *v.events, *v.surveys, *v.pages, *v.guidelines)
+        return (entry for kind in v.kinds if not kind.mailed for entry in v.of_kind(kind.name))
 
     # -- bodies ---------------------------------------------------------------------------
     def body(self, entry: Entry, page: str) -> str:

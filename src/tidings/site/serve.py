@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tidings.content import check
+from tidings.content.kinds import KINDS
 from tidings.content.loader import EntryCache
 from tidings.embargo import public_view
 from tidings.errors import ContentError, TidingsError
@@ -19,7 +20,9 @@ from tidings.site.engine import run_mkdocs
 from tidings.site.stage import stage
 
 log = logging.getLogger("tidings.serve")
-WATCHED = ("content", "guidelines", "newsletters", "templates", "assets", "mkdocs.yml", "pyproject.toml")
+# The top folder of every kind's files (newsletter templates included), then the site's own files.
+WATCHED = (*dict.fromkeys(kind.folder.split("/")[0] for kind in KINDS),
+           "templates", "assets", "mkdocs.yml", "pyproject.toml")
 
 
 class Preview:

@@ -13,6 +13,16 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from tidings.calendar import schedule
+from tidings.content.kinds import (
+    ANNOUNCEMENTS,
+    EVENTS,
+    GUIDELINES,
+    KINDS,
+    NEWSLETTERS,
+    STORIES,
+    SURVEYS,
+    Kind,
+)
 from tidings.content.model import Announcement, Newsletter, Page, Story
 from tidings.embargo import PublicView, embargoed_assets
 from tidings.errors import ContentError
@@ -31,7 +41,7 @@ from tidings.site.mkdocs_config import (
 )
 from tidings.site.news_pages import NewsPages
 from tidings.site.page_templates import override_problems
-from tidings.site.pages_base import Linked, front_matter_text, md, rel, staged_path
+from tidings.site.pages_base import Linked, front_matter_text, md, rel, section_path, staged_path
 from tidings.site.survey_pages import SurveyPages
 from tidings.site.tree import sync_tree, write_if_changed
 from tidings.urls import page_url
@@ -45,6 +55,17 @@ ASSET_DIR = "_tidings"
 # drops them and numbers the headings `_1`, `_2`, ids that shift whenever a heading is added.
 TOC = {"permalink": True,
        "slugify": Tagged("tag:yaml.org,2002:python/name:markdown.extensions.toc.slugify_unicode", "")}
+# The nav's sections, in order, with their title labels; the news and the calendar show even when empty.
+NAV_SECTIONS: tuple[tuple[Kind[Any], str], ...] = (
+    (ANNOUNCEMENTS, "news.title"), (EVENTS, "events.title"), (STORIES, "stories.title"),
+    (GUIDELINES, "guidelines.title"), (SURVEYS, "surveys.title"), (NEWSLETTERS, "newsletters.title"))
+ALWAYS_IN_NAV = {ANNOUNCEMENTS.name, EVENTS.name}
+
+
+def _not_in_nav() -> str:
+    """The sections whose pages the nav does not list one by one (the news has sub-listings too)."""
+    return "\n".join(f"/{kind.url_folder}*" + ("*" if kind is ANNOUNCEMENTS else "")
+                     for kind in KINDS if kind.url_folder and kind is not GUIDELINES)
 
 
 class Card(NamedTuple):
@@ -91,15 +112,16 @@ class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
         if not self.view.stories:
             return
         cards = []
+        index = section_path(STORIES)
         for story in self.view.stories:
             page = staged_path(story)
             self.files[page] = self.render(
                 "story.md.j2", item=story, front=self.front(story.title, story.quote),
                 image=self.image(story.image, page, story.member), quote=self.quote(story),
                 body=self.body(story, page))
-            cards.append(Card(story, rel("stories/index.md", page),
-                              self.image(story.image, "stories/index.md", story.member), self.quote(story)))
-        self.files["stories/index.md"] = self.render(
+            cards.append(Card(story, rel(index, page), self.image(story.image, index, story.member),
+                              self.quote(story)))
+        self.files[index] = self.render(
             "stories_index.md.j2", front=self.front(self.text["stories.title"]), stories=cards)
 
     def quote(self, story: Story) -> str:
@@ -127,8 +149,8 @@ class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
                 survey=Linked(survey, rel(page, staged_path(survey)))
                 if survey and survey.path in self.public else None)
             issues.append(Issue(letter, t.short_day(letter.send_at.astimezone(self.config.timezone)),
-                                rel("newsletters/index.md", page)))
-        self.files["newsletters/index.md"] = self.render(
+                                rel(section_path(NEWSLETTERS), page)))
+        self.files[section_path(NEWSLETTERS)] = self.render(
             "newsletters_index.md.j2", front=self.front(t["newsletters.title"]), issues=issues)
 
     def page(self, page: Page) -> None:
@@ -180,20 +202,16 @@ class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
     def mkdocs_config(self, site_dir: Path, overrides: Path, user: dict[str, Any]) -> dict[str, Any]:
         t = self.text
         c = self.config
-        nav: list[Any] = [{"Home": "index.md"}, {t["news.title"]: "announcements/index.md"},
-                          {t["events.title"]: "events/index.md"}]
-        if self.view.stories:
-            nav.append({t["stories.title"]: "stories/index.md"})
-        if self.view.guidelines:
-            nav.append({t["guidelines.title"]: [
-                "guidelines/index.md",
-                *(staged_path(g) for g in self.view.guidelines),
-                "guidelines/changelog.md",
-            ]})
-        if self.view.surveys:
-            nav.append({t["surveys.title"]: "surveys/index.md"})
-        if self.view.newsletters:
-            nav.append({t["newsletters.title"]: "newsletters/index.md"})
+        nav: list[Any] = [{"Home": "index.md"}]
+        for kind, label in NAV_SECTIONS:
+            items = self.view.of_kind(kind.name)
+            if not items and kind.name not in ALWAYS_IN_NAV:
+                continue
+            if kind is GUIDELINES:  # every guideline in the nav, so its rules are a click away
+                changelog = section_path(kind, "changelog")
+                nav.append({t[label]: [section_path(kind), *(staged_path(g) for g in items), changelog]})
+            else:
+                nav.append({t[label]: section_path(kind)})
         nav.extend({page.title: staged_path(page)} for page in self.view.pages)
         nav.append({t["signup.title"]: "subscribe.md"})
         theme: dict[str, Any] = {
@@ -220,8 +238,7 @@ class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
             "use_directory_urls": True,
             "theme": theme,
             "nav": nav,
-            "not_in_nav": "\n".join(["/announcements/**", "/stories/*", "/events/*", "/surveys/*",
-                                      "/newsletters/*"]),
+            "not_in_nav": _not_in_nav(),
             # Few, cheap extensions: MkDocs builds a Markdown instance per page, so each one
             # costs on every announcement. A community's mkdocs.yml can add more.
             "markdown_extensions": ["attr_list", "admonition", "tables", {"toc": TOC}],

@@ -5,8 +5,9 @@ from __future__ import annotations
 import html
 from datetime import timedelta
 
+from tidings.content.kinds import SURVEYS
 from tidings.content.model import Survey
-from tidings.site.pages_base import Linked, PageWriter, md, rel, staged_path
+from tidings.site.pages_base import Linked, PageWriter, md, rel, section_path, staged_path
 
 
 class SurveyPages(PageWriter):
@@ -22,8 +23,8 @@ class SurveyPages(PageWriter):
             self.files[page] = self.render(
                 "survey.md.j2", item=survey, front=self.front(survey.title),
                 status=self.survey_status(survey), body=self.body(survey, page), results=self.results(survey))
-            listed.append(Linked(survey, rel("surveys/index.md", page)))
-        self.files["surveys/index.md"] = self.render(
+            listed.append(Linked(survey, rel(section_path(SURVEYS), page)))
+        self.files[section_path(SURVEYS)] = self.render(
             "surveys_index.md.j2", front=self.front(self.text["surveys.title"]), surveys=listed)
 
     def survey_status(self, survey: Survey) -> str:

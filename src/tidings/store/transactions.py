@@ -42,13 +42,27 @@ def is_busy(exc: sa.exc.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
+def _set_busy_timeout(connection: Connection, busy_ms: int) -> int:
+    """Set SQLite's wait for the write lock on this connection; return the previous value."""
+    previous = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
+    connection.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_ms)}")
+    connection.commit()  # end the autobegun transaction, so that ``work`` gets one of its own
+    return previous
+
+
 def run_once(engine: Engine, work: Callable[[Connection], T], busy_ms: int) -> T:
     """``work`` in one transaction; SQLite waits at most ``busy_ms`` for the write lock."""
     try:
-        with engine.begin() as connection:
-            if engine.dialect.name == "sqlite":
-                connection.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_ms)}")
-            return work(connection)
+        with engine.connect() as connection:
+            sqlite = engine.dialect.name == "sqlite"
+            previous = _set_busy_timeout(connection, busy_ms) if sqlite else None
+            try:
+                with connection.begin():
+                    return work(connection)
+            finally:
+                # The connection goes back to the pool: other users keep their own, longer wait.
+                if previous is not None:
+                    _set_busy_timeout(connection, previous)
     except sa.exc.OperationalError as exc:
         if is_busy(exc):
             raise DatabaseBusy(str(exc.orig)) from exc

@@ -16,8 +16,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
+from tidings.delivery.headers import envelope_address
 from tidings.errors import ConfigError, DeliveryError, InputError
-from tidings.mail.headers import envelope_address
 
 SMTP_ENV = "TIDINGS_SMTP_URL"
 
