@@ -21,6 +21,7 @@ from tidings.collector.limits import Limits, TrustedProxies
 from tidings.collector.mailqueue import ConfirmationQueue
 from tidings.collector.writer import GroupCommitter
 from tidings.content.model import Community
+from tidings.labels import Text, texts_for
 from tidings.store.transactions import Engine
 from tidings.tokens import Signer
 
@@ -37,6 +38,11 @@ class Collector:
     mails: ConfirmationQueue
     proxies: TrustedProxies
     limits: Limits
+
+    @functools.cached_property
+    def text(self) -> Text:
+        """The pages' words, in the community's default language."""
+        return texts_for(self.community.config)
 
     @functools.cached_property
     def writer(self) -> GroupCommitter:
@@ -62,7 +68,7 @@ def render(c: Collector, template: str, status: int = 200, **values: Any) -> HTM
     """A page of the collector with its security headers."""
     config = c.community.config
     body = c.pages.get_template(template).render(
-        lang=config.language, community=config.name, brand=config.brand_color, **values)
+        lang=config.language, community=config.name, brand=config.brand_color, t=c.text, **values)
     return HTMLResponse(body, status_code=status, headers={
         "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",

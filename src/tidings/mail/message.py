@@ -19,6 +19,7 @@ from email.utils import format_datetime, parseaddr
 from zoneinfo import ZoneInfo
 
 from tidings.config import Config
+from tidings.labels import texts_for
 from tidings.mail.headers import (
     CRLF,
     address,
@@ -161,8 +162,8 @@ class MessageTemplate:
 def confirmation_message(config: Config, name: str | None, email: str, link: str, *,
                          message_id: str, moment: datetime) -> bytes:
     """The mail that asks a new subscriber to confirm: plain text, same header code as issues."""
-    text = (f"Hello,\n\nplease confirm that you want news from {config.name}:\n\n{link}\n\n"
-            "If you did not ask for this, ignore this email: nothing else will be sent.\n\n"
+    words = texts_for(config)
+    text = (words["mail.confirm.body"].format(name=config.name, link=link) + "\n\n"
             f"--\n{config.contact}\n")
     sender_name, sender_email = parseaddr(config.sender)
     if text.isascii() and max(map(len, text.splitlines())) <= 998:
@@ -172,7 +173,7 @@ def confirmation_message(config: Config, name: str | None, email: str, link: str
     return b"".join([
         address_header("From", sender_name, sender_email),
         address_header("To", name, email),
-        header("Subject", f"Please confirm your subscription to {config.name}"),
+        header("Subject", words["mail.confirm.subject"].format(name=config.name)),
         f"Date: {format_datetime(moment)}".encode() + CRLF,
         message_id_header(message_id),
         b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n",
