@@ -144,3 +144,14 @@ def test_the_event_and_calendar_pages_show_the_sentence_not_the_rrule(
     event_page = next(text for name, text in pages.items() if "monthly" in name)
     assert sentence in event_page and sentence in pages["events/index.md"]
     assert not any("FREQ=" in text or "BYDAY" in text for text in pages.values())
+
+
+def test_a_day_counted_from_the_end_other_than_the_last_gets_the_generic_phrase() -> None:
+    assert describe_repeat("FREQ=MONTHLY;BYMONTHDAY=-3", "en", UTC) == "repeats regularly"
+    assert describe_repeat("FREQ=MONTHLY;BYMONTHDAY=-1", "fi", UTC) == "joka kuukausi viimeisenä päivänä"
+
+
+def test_every_tuesday_of_every_month_is_said_as_every_week() -> None:
+    assert describe_repeat("FREQ=MONTHLY;BYDAY=TU", "en", UTC) == "every week on Tuesday"
+    assert describe_repeat("FREQ=DAILY;BYDAY=TU,TH", "de", UTC) == "jede Woche am Dienstag und Donnerstag"
+    assert describe_repeat("FREQ=YEARLY;BYMONTH=6;BYDAY=MO", "en", UTC) == "repeats regularly"

@@ -76,6 +76,8 @@ def parse(rule: str, tz: tzinfo) -> RuleParts:
         positions = _numbers(values.pop("BYSETPOS"), 1, 5) if "BYSETPOS" in values else []
     except (KeyError, ValueError) as exc:  # a malformed part: say nothing rather than guess
         raise Unsayable(str(exc)) from None
+    if any(day < -1 for day in parts.month_days):
+        raise Unsayable("BYMONTHDAY")  # only "the last day" is said from the end of a month
     if values or parts.interval < 1 or (parts.count is not None and parts.count < 1):
         raise Unsayable(str(values))
     if positions:
@@ -84,8 +86,12 @@ def parse(rule: str, tz: tzinfo) -> RuleParts:
                 or positions[0] not in ORDINALS or parts.month_days:
             raise Unsayable("BYSETPOS")
         parts.days = [(positions[0], parts.days[0][1])]
-    if parts.freq == "DAILY" and parts.days and parts.interval == 1:
-        parts.freq = "WEEKLY"  # every day, but only on Tuesdays: every week on Tuesday
+    plain = [ordinal is None for ordinal, _ in parts.days]
+    if any(plain) and parts.freq != "WEEKLY":
+        # Every Tuesday of every month (or day) is every week on Tuesday; anything else is unusual.
+        if not all(plain) or parts.interval != 1 or parts.months or parts.freq == "YEARLY":
+            raise Unsayable("BYDAY")
+        parts.freq = "WEEKLY"
     if parts.freq in ("DAILY", "WEEKLY") and (parts.month_days or parts.months):
         raise Unsayable("BYMONTH")
     if parts.freq != "YEARLY" and parts.months:
