@@ -100,6 +100,10 @@ def test_the_collector_pages_and_confirmation_mail_speak_the_communitys_language
     with running_collector(root) as url:
         form = httpx.get(f"{url}/subscribe").text
         assert "E-Mail-Adresse" in form and "Name (freiwillig)" in form and "Email address" not in form
+        forged = httpx.get(f"{url}/confirm/not-a-token")
+        assert forged.status_code == 400 and "Dieser Link funktioniert nicht" in forged.text
+        assert "Dieser Bestätigungslink ist ungültig oder abgelaufen" in forged.text
+        assert "collector." not in forged.text
         answer = httpx.post(f"{url}/subscribe", data={"email": "neu@example.org", "name": "Neu"})
         assert answer.status_code == 200 and "Schau in dein Postfach" in answer.text
         new = root / ".tidings/outbox/new"

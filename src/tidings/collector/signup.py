@@ -60,7 +60,7 @@ def _signup(c: Collector, connection: Connection, client: str, address: str,
     signups.prune(connection, moment)
     limits = c.limits
     if signups.attempts_from(connection, client, moment) >= limits.signups_per_client_hour:
-        raise HTTPException(429, "Too many sign-ups from your network. Please try again in an hour.")
+        raise HTTPException(429, "collector.signup.too_many")
     signups.record_attempt(connection, client, moment)
     subscriber = get(connection, address) or add(connection, address, name=name, state="pending",
                                                  source="form:signup")[0]
@@ -84,7 +84,7 @@ async def signup_post(request: Request) -> Response:
     c = collector_of(request)
     started = time.monotonic()
     if not _allowed_origin(c, request):
-        raise HTTPException(403, "Please subscribe from our own site.")
+        raise HTTPException(403, "collector.signup.own_site")
     form = await read_form(request)
     try:
         name = clean_name(str(form.get("name", "")))
@@ -117,10 +117,9 @@ def _confirm_token(c: Collector, token: str) -> int:
     try:
         purpose, subscriber_id, version = c.signer.verify("confirm", token, max_age=CONFIRM_MAX_AGE)
     except (TokenError, ValueError):
-        raise HTTPException(400, "This confirmation link is not valid or has expired. "
-                                 "Please subscribe again.") from None
+        raise HTTPException(400, "collector.confirm.expired") from None
     if purpose != "subscribe" or not subscriber_id.isascii() or not subscriber_id.isdigit():
-        raise HTTPException(400, "This confirmation link is not valid.")
+        raise HTTPException(400, "collector.confirm.not_valid")
     with c.engine.connect() as connection:
         if consent_version(connection, int(subscriber_id)) != version:
             raise HTTPException(400, c.text["collector.confirm.used"])
@@ -143,7 +142,7 @@ async def confirm_page(request: Request) -> Response:
 
 def _confirm(connection: Connection, subscriber_id: int) -> None:
     if not confirm(connection, subscriber_id):
-        raise HTTPException(400, "This confirmation link is not valid any more.")
+        raise HTTPException(400, "collector.confirm.invalid")
 
 
 async def confirm_post(request: Request) -> Response:

@@ -29,12 +29,11 @@ def _survey_token(c: Collector, token: str) -> tuple[str, str, Survey, bool]:
     try:
         link = c.signer.verify_link("survey", token, 3)
     except TokenError:
-        raise HTTPException(400, "This survey link is not valid. "
-                                 "Please use the buttons in the email.") from None
+        raise HTTPException(400, "collector.survey.invalid") from None
     subscriber_id, issue, survey_id = link.values
     survey = next((s for s in c.community.surveys if s.id == survey_id), None)
     if survey is None:
-        raise HTTPException(404, "This survey does not exist (any more).")
+        raise HTTPException(404, "collector.survey.unknown")
     return subscriber_id, issue, survey, link.preview
 
 
@@ -57,7 +56,7 @@ async def survey_page(request: Request) -> Response:
         return closed
     chosen_question = request.query_params.get("q")
     if chosen_question and chosen_question not in {q.id for q in survey.questions}:
-        raise HTTPException(400, "That question is not part of this survey.")
+        raise HTTPException(400, "collector.survey.no_question")
     questions: list[dict[str, Any]] = []
     for question in survey.questions:
         pick = None

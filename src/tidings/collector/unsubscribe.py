@@ -18,14 +18,13 @@ def _unsubscribe_link(c: Collector, token: str) -> Link:
     try:
         return c.signer.verify_link("unsubscribe", token, 2)
     except TokenError:
-        raise HTTPException(400, "This unsubscribe link is not valid. "
-                                 "Please use the link from a recent email.") from None
+        raise HTTPException(400, "collector.unsubscribe.invalid") from None
 
 
 def _unsubscribe_token(c: Collector, token: str) -> tuple[int, str]:
     subscriber_id, issue = _unsubscribe_link(c, token).values
     if not subscriber_id.isascii() or not subscriber_id.isdigit():
-        raise HTTPException(400, "This unsubscribe link is not valid.")
+        raise HTTPException(400, "collector.unsubscribe.not_valid")
     return int(subscriber_id), issue
 
 

@@ -149,5 +149,32 @@ LABELS = {
     "collector.survey.done.title": "Danke!",
     "collector.survey.done": "Deine Antwort ist gespeichert. Wählst du später noch einmal, ersetzt das "
                              "die alte Antwort.",
+    "collector.error.400": "Dieser Link funktioniert nicht",
+    "collector.error.403": "Nicht erlaubt",
+    "collector.error.404": "Nicht gefunden",
+    "collector.error.405": "Nicht erlaubt",
+    "collector.error.408": "Zu langsam",
+    "collector.error.413": "Zu groß",
+    "collector.error.429": "Bitte etwas langsamer",
+    "collector.error.503": "Ausgelastet",
+    "collector.request.400": "Diese Anfrage konnte nicht gelesen werden.",
+    "collector.request.408": "Das hat zu lange gedauert.",
+    "collector.request.413": "Das ist mehr, als dieses Formular annimmt.",
+    "collector.form_unreadable": "Das Formular konnte nicht gelesen werden.",
+    "collector.busy_minute": ("Gerade ist viel los: Es wurde nichts gespeichert. Bitte"
+        " versuche es in einer Minute noch einmal."),
+    "collector.signup.too_many": ("Zu viele Anmeldungen aus deinem Netzwerk. Bitte"
+        " versuche es in einer Stunde noch einmal."),
+    "collector.signup.own_site": "Bitte abonniere über unsere eigene Website.",
+    "collector.confirm.expired": ("Dieser Bestätigungslink ist ungültig oder"
+        " abgelaufen. Bitte abonniere erneut."),
+    "collector.confirm.not_valid": "Dieser Bestätigungslink ist ungültig.",
+    "collector.unsubscribe.invalid": ("Dieser Abmeldelink ist ungültig. Bitte nutze den"
+        " Link aus einer aktuellen E-Mail."),
+    "collector.unsubscribe.not_valid": "Dieser Abmeldelink ist ungültig.",
+    "collector.survey.invalid": "Dieser Umfragelink ist ungültig. Bitte nutze die Knöpfe in der E-Mail.",
+    "collector.survey.unknown": "Diese Umfrage gibt es nicht (mehr).",
+    "collector.survey.no_question": "Diese Frage gehört nicht zu dieser Umfrage.",
+    "collector.csrf": "Dieses Formular stammt nicht von dieser Seite. Bitte öffne den Link noch einmal.",
     "repeat.generic": "wiederholt sich regelmäßig",
 }

@@ -149,5 +149,31 @@ LABELS = {
     "collector.survey.done.title": "Kiitos!",
     "collector.survey.done": "Vastauksesi on tallennettu. Jos valitset myöhemmin uudelleen, uusi "
                              "vastaus korvaa sen.",
+    "collector.error.400": "Linkki ei toimi",
+    "collector.error.403": "Ei sallittu",
+    "collector.error.404": "Ei löytynyt",
+    "collector.error.405": "Ei sallittu",
+    "collector.error.408": "Liian hidas",
+    "collector.error.413": "Liian suuri",
+    "collector.error.429": "Hieman hitaammin, kiitos",
+    "collector.error.503": "Ruuhkaa",
+    "collector.request.400": "Pyyntöä ei voitu lukea.",
+    "collector.request.408": "Pyynnön saapuminen kesti liian kauan.",
+    "collector.request.413": "Tämä on enemmän kuin lomake hyväksyy.",
+    "collector.form_unreadable": "Lomaketta ei voitu lukea.",
+    "collector.busy_minute": ("Meillä on juuri nyt ruuhkaa: mitään ei tallennettu."
+        " Yritä uudelleen hetken kuluttua."),
+    "collector.signup.too_many": ("Verkostasi on tullut liian monta tilausta."
+        " Yritä uudelleen tunnin kuluttua."),
+    "collector.signup.own_site": "Tilaa sivustomme kautta.",
+    "collector.confirm.expired": ("Tämä vahvistuslinkki ei ole voimassa tai se on"
+        " vanhentunut. Tilaa uudelleen."),
+    "collector.confirm.not_valid": "Tämä vahvistuslinkki ei ole voimassa.",
+    "collector.unsubscribe.invalid": "Tämä peruutuslinkki ei ole voimassa. Käytä tuoreen viestin linkkiä.",
+    "collector.unsubscribe.not_valid": "Tämä peruutuslinkki ei ole voimassa.",
+    "collector.survey.invalid": "Tämä kyselylinkki ei ole voimassa. Käytä viestin painikkeita.",
+    "collector.survey.unknown": "Tätä kyselyä ei ole (enää).",
+    "collector.survey.no_question": "Tämä kysymys ei kuulu tähän kyselyyn.",
+    "collector.csrf": "Lomake ei tullut tältä sivulta. Avaa linkki uudelleen.",
     "repeat.generic": "toistuu säännöllisesti",
 }
