@@ -27,6 +27,7 @@ FLOORS: dict[str, int] = {
     "tidings.dates": BASE,
     "tidings.inputs": BASE,
     "tidings.locales": BASE,
+    "tidings.locale_data": BASE,   # the built-in labels of every language, as data
     "tidings.csvfiles": BASE,
     "tidings.hints": BASE,
     "tidings.install_source": BASE,

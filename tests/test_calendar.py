@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import tidings
 from tests.conftest import PULSE_SURVEY, PYPROJECT, REPO_ROOT, MakeRepo, write_files
 from tidings.calendar import schedule
+from tidings.calendar.sentence import describe_repeat
 from tidings.content import check
 from tidings.content.model import Community
 from tidings.issue import issue_content
@@ -105,7 +106,8 @@ def test_a_date_until_on_a_timed_event_is_described_as_that_day_in_the_events_zo
         "2027-01-06T18:00", "FREQ=WEEKLY;BYDAY=WE;UNTIL=20270331", timezone="America/Los_Angeles")})
     event = load(root).events[0]
     assert event.repeat is not None
-    assert schedule.describe_rule(event.repeat, event.timezone) == "every week on Wednesday, until 2027-03-31"
+    sentence = describe_repeat(event.repeat, "en", event.timezone)
+    assert sentence == "every week on Wednesday, until March 31, 2027"
 
 
 @pytest.mark.parametrize(("repeat", "message"), [

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from tidings.errors import ConfigError, Problem
 from tidings.inputs import has_control
-from tidings.locales import check_lang, timezone_hint
+from tidings.locale_data import BUILTIN, KEYS
+from tidings.locales import check_language_setting, timezone_hint
 
 DEFAULT_SITE_URL = "http://127.0.0.1:8000/"
 DEFAULT_COLLECTOR_URL = "http://127.0.0.1:8080/"
@@ -33,14 +34,16 @@ class Config:
     site_url: str = DEFAULT_SITE_URL
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     language: str = "en"
-    # Every language the community writes in; the first is the default (``language``).
+    # Every language of the community, the default (``language``) first.
     languages: tuple[str, ...] = ()
     logo: str | None = None
     contact: str = ""
     repo_url: str | None = None
     calendar_months: int = 6
     home_announcements: int = 5
+    # Label overrides of the default language, and of every language by its code.
     labels: dict[str, str] = field(default_factory=dict)
+    language_labels: dict[str, dict[str, str]] = field(default_factory=dict)
     newsletter_from: str | None = None
     reply_to: str | None = None
     collector_url: str = DEFAULT_COLLECTOR_URL
@@ -51,8 +54,13 @@ class Config:
     trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if not self.languages:  # one language: the default
+        if not self.languages:  # built with one ``language`` only (tests, scaffolds)
             object.__setattr__(self, "languages", (self.language,))
+
+    def label_overrides(self, language: str) -> dict[str, str]:
+        """The community's own labels for ``language`` (the flat ``labels`` for the default)."""
+        own = self.language_labels.get(language, {})
+        return {**self.labels, **own} if language == self.language else dict(own)
 
     @property
     def sender(self) -> str:
@@ -116,8 +124,8 @@ def _line_of(text: str, key: str) -> int:
     return 0
 
 
-def _timezone_and_language(values: dict[str, Any], text: str, problems: list[Problem]) -> ZoneInfo:
-    """The community's timezone (UTC when unset or wrong); problems with it or the language."""
+def _timezone(values: dict[str, Any], text: str, problems: list[Problem]) -> ZoneInfo:
+    """The community's timezone (UTC when unset or wrong)."""
     tz = ZoneInfo("UTC")
     if "timezone" in values:
         try:
@@ -126,19 +134,119 @@ def _timezone_and_language(values: dict[str, Any], text: str, problems: list[Pro
             problems.append(Problem("pyproject.toml", _line_of(text, "timezone"),
                                     f"[tool.tidings] unknown timezone '{values['timezone']}' "
                                     f"({timezone_hint(values['timezone'])})", "timezone"))
-    if "language" in values:
+    return tz
+
+
+def _language_list(listed: list[Any], text: str, problems: list[Problem]) -> list[str]:
+    """The valid, distinct codes of ``languages``; a problem for each other entry."""
+    line, found, seen = _line_of(text, "languages"), [], set()
+    if not listed:
+        problems.append(Problem("pyproject.toml", line, "[tool.tidings] 'languages' is empty: list "
+                                'at least one, the default first, e.g. ["en", "fi"]', "languages"))
+    for code in listed:
+        if not isinstance(code, str):
+            problems.append(Problem("pyproject.toml", line, "[tool.tidings] 'languages' must list "
+                                    f'language codes such as "en", not {code!r}', "languages"))
+            continue
         try:
-            check_lang(values["language"])
+            check_language_setting(code)
+        except ValueError as exc:
+            problems.append(Problem("pyproject.toml", line, f"[tool.tidings] 'languages': {exc}",
+                                    "languages"))
+            continue
+        key = code.lower().replace("_", "-")
+        if key in seen:
+            problems.append(Problem("pyproject.toml", line,
+                                    f"[tool.tidings] 'languages' lists '{code}' twice", "languages"))
+            continue
+        seen.add(key)
+        found.append(code)
+    return found
+
+
+def _languages(values: dict[str, Any], text: str, problems: list[Problem]) -> tuple[str, ...]:
+    """``languages`` (the first is the default) or the one ``language``; problems with either."""
+    listed = _language_list(values["languages"], text, problems) if "languages" in values else None
+    one = values.get("language")
+    if one is not None:
+        try:
+            check_language_setting(one)
         except ValueError as exc:
             problems.append(Problem("pyproject.toml", _line_of(text, "language"),
                                     f"[tool.tidings] 'language': {exc}", "language"))
-    for code in values.get("languages", ()):
-        try:
-            check_lang(code if isinstance(code, str) else repr(code))
-        except ValueError as exc:
-            problems.append(Problem("pyproject.toml", _line_of(text, "languages"),
-                                    f"[tool.tidings] 'languages': {exc}", "languages"))
-    return tz
+            one = None
+    if one is not None and listed and one != listed[0]:
+        problems.append(Problem("pyproject.toml", _line_of(text, "language"),
+                                f"[tool.tidings] 'language' is '{one}' but 'languages' starts with "
+                                f"'{listed[0]}': the first of 'languages' is the default, so give "
+                                "only 'languages' (or make both agree)", "language"))
+    return tuple(listed or ([one] if one else ["en"]))
+
+
+_PLACEHOLDER = re.compile(r"{([^{}]*)}")
+
+
+def _label_line(text: str, key: str, language: str) -> int:
+    """Line of a label override: in ``[tool.tidings.labels.LANG]`` first, else anywhere in the settings."""
+    pattern = re.compile(rf"""(?:^|[{{,\s])["']?{re.escape(key)}["']?\s*=""")
+    section, fallback = "", 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            section = stripped
+        elif section.startswith("[tool.tidings") and pattern.search(stripped):
+            if section.strip("[] ") == f"tool.tidings.labels.{language}":
+                return number
+            fallback = fallback or number
+    return fallback or _line_of(text, "labels")
+
+
+def _check_label(key: str, value: Any, language: str, text: str, problems: list[Problem]) -> bool:
+    """Whether an override names a known label, is text, and keeps to the label's placeholders."""
+    where = f"labels.{language}.{key}"
+    line = _label_line(text, key, language)
+    if key not in KEYS:
+        close = difflib.get_close_matches(key, sorted(KEYS), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        problems.append(Problem("pyproject.toml", line, f"[tool.tidings] unknown label '{key}'{hint}", where))
+        return False
+    if not isinstance(value, str):
+        problems.append(Problem("pyproject.toml", line, f"[tool.tidings] label '{key}' must be text", where))
+        return False
+    allowed = set(_PLACEHOLDER.findall(BUILTIN["en"][key]))
+    extra = set(_PLACEHOLDER.findall(value)) - allowed
+    if extra:
+        known = ", ".join(f"{{{p}}}" for p in sorted(allowed)) or "none"
+        used = ", ".join(f"{{{p}}}" for p in sorted(extra))
+        problems.append(Problem("pyproject.toml", line,
+                                f"[tool.tidings] label '{key}' uses {used}; it can use: {known}", where))
+        return False
+    return True
+
+
+def read_labels(raw: dict[str, Any], languages: tuple[str, ...], text: str,
+                problems: list[Problem]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Label overrides: flat keys are the default language's, a table per language code the rest."""
+    default: dict[str, str] = {}
+    per_language: dict[str, dict[str, str]] = {}
+    for key, value in raw.items():
+        if not isinstance(value, dict):
+            if _check_label(key, value, languages[0], text, problems):
+                default[key] = value
+            continue
+        if key not in languages:
+            close = difflib.get_close_matches(key, languages, n=1, cutoff=0.5)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            problems.append(Problem("pyproject.toml", _label_line(text, key, key) or _line_of(text, "labels"),
+                                    f"[tool.tidings.labels.{key}] '{key}' is not one of 'languages' "
+                                    f"({hint}the community's languages are {', '.join(languages)})",
+                                    f"labels.{key}"))
+            continue
+        own = per_language.setdefault(key, {})
+        for label, words in value.items():
+            if _check_label(label, words, key, text, problems):
+                own[label] = words
+    return default, per_language
 
 
 def load_config(root: Path) -> Config:
@@ -166,7 +274,10 @@ def load_config(root: Path) -> Config:
             problems.append(Problem("pyproject.toml", line, f"[tool.tidings] '{key}' must be a {name}", key))
         else:
             values[key] = value
-    tz = _timezone_and_language(values, text, problems)
+    tz = _timezone(values, text, problems)
+    languages = _languages(values, text, problems)
+    values["labels"], values["language_labels"] = read_labels(values.get("labels", {}), languages, text,
+                                                              problems)
     for key in _ONE_LINE:
         if key in values and has_control(values[key]):
             problems.append(Problem("pyproject.toml", _line_of(text, key),
@@ -189,12 +300,10 @@ def load_config(root: Path) -> Config:
     if problems:
         raise ConfigError(problems=problems)
     values["timezone"] = tz
+    values["languages"], values["language"] = languages, languages[0]
     values["site_url"] = site_url.rstrip("/") + "/"
     if "collector_url" in values:
         values["collector_url"] = values["collector_url"].rstrip("/") + "/"
-    languages = tuple(values.get("languages") or ())
-    values["language"] = languages[0] if languages else values.get("language", "en")
-    values["languages"] = languages or (values["language"],)
     values["trusted_proxies"] = tuple(str(p) for p in values.get("trusted_proxies", ()))
     values.setdefault("name", root.resolve().name)
     return Config(root=root, **values)

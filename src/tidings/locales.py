@@ -25,6 +25,12 @@ def show(value: str, limit: int = 60) -> str:
     return repr(value if len(value) <= limit else value[:limit] + "…")
 
 
+# Country codes often written for a language: Greece is `gr`, its language `el`.
+COUNTRY_CODE_MISTAKES = {"gr": "el", "cn": "zh", "dk": "da", "jp": "ja", "cz": "cs", "kr": "ko",
+                         "ua": "uk", "gb": "en", "us": "en", "at": "de", "rs": "sr", "il": "he",
+                         "vn": "vi", "by": "be"}
+
+
 @lru_cache(maxsize=1024)
 def check_lang(value: str) -> str:
     """A language code babel knows (``en``, ``fi``, ``pt-BR``); ValueError saying what to write."""
@@ -35,12 +41,23 @@ def check_lang(value: str) -> str:
     try:
         Locale.parse(value.replace("_", "-"), sep="-")
     except (UnknownLocaleError, ValueError):
+        mistake = COUNTRY_CODE_MISTAKES.get(value.lower())
         official = get_official_languages(value.upper()) if len(value) == 2 else ()
-        if official:  # `gr` is Greece, `se` Sweden: a country code written for a language
-            hint = f"{value} is a country code; did you mean {official[0]}?"
+        if mistake or official:  # `gr` is Greece, `jp` Japan: a country code written for a language
+            hint = f"{value} is a country code; did you mean {mistake or official[0]}?"
         else:
             hint = "expected a code such as en, fi or pt-BR"
         raise ValueError(f"{show(value)} is not a language code ({hint})") from None
+    return value
+
+
+def check_language_setting(value: str) -> str:
+    """A language of the settings: ``check_lang``, and ``se`` (Sweden) refused though it is also
+    Northern Sami's code: far more communities mean Swedish; Sami is written ``se-NO``."""
+    check_lang(value)
+    if value.lower() == "se":
+        raise ValueError(f"{show(value)} is the country code of Sweden; did you mean sv? "
+                         "(for Northern Sami write se-NO)")
     return value
 
 

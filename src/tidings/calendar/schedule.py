@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta
 
 import icalendar
 from dateutil.relativedelta import relativedelta
@@ -15,6 +14,7 @@ from tidings.config import Config
 from tidings.content import recurrence
 from tidings.content.excerpt import first_paragraph
 from tidings.content.model import Event
+from tidings.locale_data import BUILTIN
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,7 @@ def build_calendar(events: Iterable[Event], config: Config, stamp: datetime,
     cal.add("x-wr-calname", config.name)
     cal.add("x-wr-timezone", str(config.timezone))
     events = sorted(events, key=lambda e: e.slug)
+    hosts = _label(config, "calendar.hosts")
     for event in events:
         vevent = icalendar.Event()
         vevent.add("uid", event_uid(event, config))
@@ -93,7 +94,7 @@ def build_calendar(events: Iterable[Event], config: Config, stamp: datetime,
             vevent.add("url", event.url or page)
         description = "\n".join(filter(None, [
             first_paragraph(event.body),
-            f"Hosts: {', '.join(event.hosts)}" if event.hosts else "",
+            hosts.format(hosts=", ".join(event.hosts)) if event.hosts else "",
             page or "",
         ]))
         if description:
@@ -104,6 +105,12 @@ def build_calendar(events: Iterable[Event], config: Config, stamp: datetime,
     for block in timezones(events):
         cal.add_component(block)
     return bytes(cal.to_ical())
+
+
+def _label(config: Config, key: str) -> str:
+    """A label of the community's default language (the calendar file has one language)."""
+    base = config.language.replace("_", "-").split("-")[0].lower()
+    return config.label_overrides(config.language).get(key) or BUILTIN.get(base, BUILTIN["en"])[key]
 
 
 def timezones(events: Iterable[Event]) -> list[icalendar.Timezone]:
@@ -137,46 +144,3 @@ def format_offset(moment: datetime) -> str:
     sign = "-" if offset < timedelta(0) else "+"
     minutes = abs(int(offset.total_seconds())) // 60
     return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-_ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last", -2: "second to last"}
-_DAYS = {"MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday", "FR": "Friday",
-         "SA": "Saturday", "SU": "Sunday"}
-_UNITS = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}
-
-
-def describe_rule(rule: str, tz: tzinfo = UTC) -> str | None:
-    """``FREQ=MONTHLY;BYDAY=1TH`` as "every month on the first Thursday" (None if too unusual).
-
-    An UNTIL is shown as its day in ``tz``, the event's timezone.
-    """
-    last_day = recurrence.until_day(rule, tz)
-    parts = dict(part.split("=", 1) for part in rule.upper().split(";") if "=" in part)
-    unit = _UNITS.get(parts.pop("FREQ", ""))
-    if unit is None:
-        return None
-    interval = int(parts.pop("INTERVAL", "1") or 1)
-    text = f"every {unit}" if interval == 1 else f"every {interval} {unit}s"
-    parts.pop("WKST", None)
-    count, until = parts.pop("COUNT", None), parts.pop("UNTIL", None)
-    if "BYDAY" in parts:
-        days = []
-        for day in parts.pop("BYDAY").split(","):
-            match = re.fullmatch(r"([+-]?\d)?(MO|TU|WE|TH|FR|SA|SU)", day)
-            if not match:
-                return None
-            ordinal = int(match.group(1)) if match.group(1) else None
-            if ordinal is not None and ordinal not in _ORDINALS:
-                return None
-            name = _DAYS[match.group(2)]
-            days.append(f"the {_ORDINALS[ordinal]} {name}" if ordinal else name)
-        text += " on " + (" and ".join(days) if len(days) < 3 else ", ".join(days[:-1]) + " and " + days[-1])
-    if "BYMONTHDAY" in parts:
-        text += f" on day {parts.pop('BYMONTHDAY')}"
-    if parts:
-        return None
-    if count:
-        text += f", {count} times"
-    if until and last_day:
-        text += f", until {last_day.isoformat()}"
-    return text

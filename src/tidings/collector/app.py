@@ -22,7 +22,7 @@ from tidings.collector.mailqueue import ConfirmationQueue
 from tidings.collector.signup import confirm_page, confirm_post, signup_page, signup_post
 from tidings.collector.survey import survey_page, survey_post
 from tidings.collector.unsubscribe import unsubscribe_page, unsubscribe_post
-from tidings.collector.web import TITLES, Collector, collector_of, http_error, notice
+from tidings.collector.web import Collector, collector_of, http_error, refusal
 from tidings.content import load
 from tidings.delivery.transport import Transport, transport_from_env
 from tidings.store import open_database
@@ -72,7 +72,7 @@ def create_app(root: Path, *, transport: Transport | None = None, engine: Engine
         await mails.close(limits.mail_drain_seconds)  # what is queued is sent before the process ends
 
     def refuse(status: int, text: str) -> Response:
-        return notice(collector, TITLES.get(status, "Sorry"), text, status)
+        return refusal(collector, status, text)
 
     app = Starlette(routes=ROUTES, exception_handlers={HTTPException: http_error}, lifespan=lifespan,
                     middleware=[Middleware(RequestLimits, limits=limits, refuse=refuse)])

@@ -16,7 +16,7 @@ from tidings.store.transactions import Connection, DatabaseBusy, Engine, run_onc
 T = TypeVar("T")
 
 ATTEMPT_BUSY_MS = 1000  # SQLite's own wait per attempt; then the connection goes back to the pool
-BUSY = "We are busy right now: nothing was saved. Please try again in a minute."
+BUSY = "collector.busy_minute"  # a label: the error page shows it in the community's language
 BUSY_BUDGET = 20.0  # seconds: longer than a short import batch, shorter than a client's patience
 
 

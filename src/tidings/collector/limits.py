@@ -137,8 +137,6 @@ class RequestLimits:
                 return b"".join(chunks)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, status: int) -> None:
-        texts = {400: "That request could not be read.", 408: "That took too long to arrive.",
-                 413: "That is more than this form accepts."}
-        response = self.refuse(status, texts[status])
+        response = self.refuse(status, f"collector.request.{status}")  # a label, in the page's language
         response.headers["Connection"] = "close"  # the rest of the body is never read
         await response(scope, receive, send)

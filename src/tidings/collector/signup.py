@@ -42,8 +42,8 @@ def _allowed_origin(c: Collector, request: Request) -> bool:
 
 async def signup_page(request: Request) -> Response:
     c = collector_of(request)
-    return page(request, "signup.html", title=f"Subscribe to {c.community.config.name}",
-                intro="News, events and member stories, in your inbox before they are public.",
+    title = c.text["collector.signup.title"].format(name=c.community.config.name)
+    return page(request, "signup.html", title=title, intro=c.text["collector.signup.intro"],
                 action=str(request.url.path))
 
 
@@ -60,7 +60,7 @@ def _signup(c: Collector, connection: Connection, client: str, address: str,
     signups.prune(connection, moment)
     limits = c.limits
     if signups.attempts_from(connection, client, moment) >= limits.signups_per_client_hour:
-        raise HTTPException(429, "Too many sign-ups from your network. Please try again in an hour.")
+        raise HTTPException(429, "collector.signup.too_many")
     signups.record_attempt(connection, client, moment)
     subscriber = get(connection, address) or add(connection, address, name=name, state="pending",
                                                  source="form:signup")[0]
@@ -84,7 +84,7 @@ async def signup_post(request: Request) -> Response:
     c = collector_of(request)
     started = time.monotonic()
     if not _allowed_origin(c, request):
-        raise HTTPException(403, "Please subscribe from our own site.")
+        raise HTTPException(403, "collector.signup.own_site")
     form = await read_form(request)
     try:
         name = clean_name(str(form.get("name", "")))
@@ -93,13 +93,12 @@ async def signup_post(request: Request) -> Response:
             raise ValueError("it is not readable text")
         address, _ = normalize_email(raw)
     except InputError as exc:
-        return message(request, "Please check your name", str(exc), status=400)
+        return message(request, c.text["collector.signup.check_name"], str(exc), status=400)
     except ValueError as exc:
-        return message(request, "Please check the address", f"That address does not look right: {exc}",
-                       status=400)
+        return message(request, c.text["collector.signup.check_address"],
+                       f"That address does not look right: {exc}", status=400)
     if c.mails.full():
-        raise HTTPException(503, "We are busy right now: nothing was saved. "
-                                 "Please try again in a few minutes.")
+        raise HTTPException(503, c.text["collector.busy"])
     client = c.signer.digest("client", c.proxies.client(request), length=24)
     try:
         job = await transact(c.engine, lambda connection: _signup(c, connection, client, address, name))
@@ -109,8 +108,8 @@ async def signup_post(request: Request) -> Response:
         await c.mails.put(job)
     await asyncio.sleep(max(0.0, started + c.limits.signup_seconds - time.monotonic()))
     # The same answer whatever the list already knows: the page never tells who is subscribed.
-    return message(request, "Check your inbox",
-                   "We sent you a link to confirm. Nothing is sent to you until you click it.")
+    t = c.text
+    return message(request, t["collector.signup.sent.title"], t["collector.signup.sent"])
 
 
 def _confirm_token(c: Collector, token: str) -> int:
@@ -118,14 +117,12 @@ def _confirm_token(c: Collector, token: str) -> int:
     try:
         purpose, subscriber_id, version = c.signer.verify("confirm", token, max_age=CONFIRM_MAX_AGE)
     except (TokenError, ValueError):
-        raise HTTPException(400, "This confirmation link is not valid or has expired. "
-                                 "Please subscribe again.") from None
+        raise HTTPException(400, "collector.confirm.expired") from None
     if purpose != "subscribe" or not subscriber_id.isascii() or not subscriber_id.isdigit():
-        raise HTTPException(400, "This confirmation link is not valid.")
+        raise HTTPException(400, "collector.confirm.not_valid")
     with c.engine.connect() as connection:
         if consent_version(connection, int(subscriber_id)) != version:
-            raise HTTPException(400, "This confirmation link was already used. To subscribe again, "
-                                     "use the form on our site.")
+            raise HTTPException(400, c.text["collector.confirm.used"])
     return int(subscriber_id)
 
 
@@ -136,15 +133,16 @@ async def confirm_page(request: Request) -> Response:
     with c.engine.connect() as connection:
         subscriber = get_by_id(connection, subscriber_id)
     if subscriber is None:
-        raise HTTPException(400, "This confirmation link is not valid any more.")
-    return page(request, "confirm.html", title="Confirm your subscription",
-                text=f"Send {c.community.config.name} news to {subscriber.email}?",
-                action=str(request.url.path), csrf=csrf_token(c, token), button="Yes, subscribe me")
+        raise HTTPException(400, c.text["collector.confirm.invalid"])
+    t = c.text
+    return page(request, "confirm.html", title=t["collector.confirm.title"],
+                text=t["collector.confirm.text"].format(name=c.community.config.name, email=subscriber.email),
+                action=str(request.url.path), csrf=csrf_token(c, token), button=t["collector.confirm.button"])
 
 
 def _confirm(connection: Connection, subscriber_id: int) -> None:
     if not confirm(connection, subscriber_id):
-        raise HTTPException(400, "This confirmation link is not valid any more.")
+        raise HTTPException(400, "collector.confirm.invalid")
 
 
 async def confirm_post(request: Request) -> Response:
@@ -153,4 +151,4 @@ async def confirm_post(request: Request) -> Response:
     subscriber_id = _confirm_token(c, token)
     check_csrf(c, await read_form(request), token)
     await transact(c.engine, lambda connection: _confirm(connection, subscriber_id))
-    return message(request, "Subscribed", "Thank you: you will get our next newsletter.")
+    return message(request, c.text["collector.confirm.done.title"], c.text["collector.confirm.done"])

@@ -24,31 +24,27 @@ from tidings.errors import InputError, TokenError
 from tidings.inputs import clean_text
 from tidings.store import now
 
-NOT_AN_OPTION = "That answer is not one of the options."
-PREVIEW_NOTE = ("This link comes from a preview or test copy of the newsletter: members see this "
-                "form, but answers sent from a preview are not recorded.")
-
 
 def _survey_token(c: Collector, token: str) -> tuple[str, str, Survey, bool]:
     try:
         link = c.signer.verify_link("survey", token, 3)
     except TokenError:
-        raise HTTPException(400, "This survey link is not valid. "
-                                 "Please use the buttons in the email.") from None
+        raise HTTPException(400, "collector.survey.invalid") from None
     subscriber_id, issue, survey_id = link.values
     survey = next((s for s in c.community.surveys if s.id == survey_id), None)
     if survey is None:
-        raise HTTPException(404, "This survey does not exist (any more).")
+        raise HTTPException(404, "collector.survey.unknown")
     return subscriber_id, issue, survey, link.preview
 
 
 def _closed(request: Request, survey: Survey) -> Response | None:
     if survey.is_open(now()):
         return None
+    t = collector_of(request).text
     if survey.closes and survey.closes <= now():
-        return message(request, "This survey is closed", f"Thank you for wanting to answer “{survey.title}”. "
-                       "It closed, and the results will be on our site.", status=410)
-    return message(request, "Not open yet", "This survey is not open yet.", status=409)
+        return message(request, t["collector.survey.closed.title"],
+                       t["collector.survey.closed"].format(title=survey.title), status=410)
+    return message(request, t["collector.survey.not_open.title"], t["collector.survey.not_open"], status=409)
 
 
 class SurveyLink(NamedTuple):
@@ -80,22 +76,22 @@ async def survey_page(request: Request) -> Response:
     c, token, survey = link.collector, link.token, link.survey
     chosen_question = request.query_params.get("q")
     if chosen_question and chosen_question not in {q.id for q in survey.questions}:
-        raise HTTPException(400, "That question is not part of this survey.")
+        raise HTTPException(400, "collector.survey.no_question")
     questions: list[dict[str, Any]] = []
     for question in survey.questions:
         pick = None
         if question.id == chosen_question:
             pick = small_number(request.query_params.get("a", ""))
             if pick is None or pick >= len(question.options):
-                raise HTTPException(400, NOT_AN_OPTION)
+                raise HTTPException(400, c.text["collector.survey.not_an_option"])
         questions.append({"id": question.id, "text": question.text, "options": question.options,
                           "chosen": pick})
     return page(request, "survey.html", title=survey.title, intro="", questions=questions,
                 allow_comment=survey.allow_comment, action=str(request.url.path), csrf=csrf_token(c, token),
-                preview=PREVIEW_NOTE if link.preview else "")
+                preview=c.text["collector.survey.preview_note"] if link.preview else "")
 
 
-def _chosen(survey: Survey, form: FormData) -> dict[str, int]:
+def _chosen(c: Collector, survey: Survey, form: FormData) -> dict[str, int]:
     chosen: dict[str, int] = {}
     known = {q.id: q for q in survey.questions}
     for key, value in form.multi_items():
@@ -104,10 +100,10 @@ def _chosen(survey: Survey, form: FormData) -> dict[str, int]:
         question = known.get(key[2:])
         option = small_number(value)
         if question is None or option is None or option >= len(question.options):
-            raise HTTPException(400, NOT_AN_OPTION)
+            raise HTTPException(400, c.text["collector.survey.not_an_option"])
         chosen[question.id] = option
     if not chosen:
-        raise HTTPException(400, "Please choose an answer.")
+        raise HTTPException(400, c.text["collector.survey.choose"])
     return chosen
 
 
@@ -117,19 +113,18 @@ async def survey_post(request: Request) -> Response:
         return link
     c, token, survey = link.collector, link.token, link.survey
     if link.preview:  # a preview or test copy shows the form; what is sent from it is never stored
-        return message(request, "This is a preview", "Your answer was not recorded: this link "
-                       "comes from a preview or test copy of the newsletter.")
+        return message(request, c.text["collector.preview.title"], c.text["collector.survey.preview_done"])
     form = await read_form(request)
     check_csrf(c, form, token)
-    chosen = _chosen(survey, form)
+    chosen = _chosen(c, survey, form)
     try:
         comment = clean_text(str(form.get("comment", ""))) if survey.allow_comment else None
     except InputError as exc:
-        return message(request, "Please shorten your comment", str(exc), status=400)
+        return message(request, c.text["collector.survey.shorten"], str(exc), status=400)
     respondent = c.respondent(survey.id, link.subscriber_id)
     moment = now()
     rows = [{"survey": survey.id, "question": question_id, "respondent": respondent, "option": option,
              "comment": comment, "issue": link.issue, "answered_at": moment}
             for question_id, option in chosen.items()]
     await c.writer.write(rows)  # returns once committed
-    return message(request, "Thank you!", "Your answer is saved. Choosing again later replaces it.")
+    return message(request, c.text["collector.survey.done.title"], c.text["collector.survey.done"])

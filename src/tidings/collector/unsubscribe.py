@@ -13,31 +13,28 @@ from tidings.store.subscribers import FINAL_STATES, get_by_id, unsubscribe
 from tidings.store.transactions import Connection
 from tidings.tokens import Link
 
-PREVIEW_NOTE = ("This link comes from a preview or test copy of the newsletter: members see this "
-                "page, and the button is off here. Nothing is changed.")
-
 
 def _unsubscribe_link(c: Collector, token: str) -> Link:
     try:
         return c.signer.verify_link("unsubscribe", token, 2)
     except TokenError:
-        raise HTTPException(400, "This unsubscribe link is not valid. "
-                                 "Please use the link from a recent email.") from None
+        raise HTTPException(400, "collector.unsubscribe.invalid") from None
 
 
 def _unsubscribe_token(c: Collector, token: str) -> tuple[int, str]:
     subscriber_id, issue = _unsubscribe_link(c, token).values
     if not subscriber_id.isascii() or not subscriber_id.isdigit():
-        raise HTTPException(400, "This unsubscribe link is not valid.")
+        raise HTTPException(400, "collector.unsubscribe.not_valid")
     return int(subscriber_id), issue
 
 
 def _preview_page(request: Request, c: Collector, token: str) -> Response:
     """The page a member would see, its button off: a preview's link never unsubscribes anyone."""
-    return page(request, "confirm.html", title="Unsubscribe?",
-                text=f"Stop sending {c.community.config.name} emails to this address?",
-                action=str(request.url.path), csrf=csrf_token(c, token), button="Unsubscribe",
-                preview=PREVIEW_NOTE)
+    t = c.text
+    return page(request, "confirm.html", title=t["collector.unsubscribe.title"],
+                text=t["collector.unsubscribe.text_preview"].format(name=c.community.config.name),
+                action=str(request.url.path), csrf=csrf_token(c, token),
+                button=t["collector.unsubscribe.button"], preview=t["collector.unsubscribe.preview_note"])
 
 
 async def unsubscribe_page(request: Request) -> Response:
@@ -48,11 +45,13 @@ async def unsubscribe_page(request: Request) -> Response:
     subscriber_id, _ = _unsubscribe_token(c, token)
     with c.engine.connect() as connection:
         subscriber = get_by_id(connection, subscriber_id)
+    t = c.text
     if subscriber is None or subscriber.state in FINAL_STATES:
-        return message(request, "Unsubscribed", "You are not subscribed (any more). Nothing else to do.")
-    return page(request, "confirm.html", title="Unsubscribe?",
-                text=f"Stop sending {c.community.config.name} emails to {subscriber.email}?",
-                action=str(request.url.path), csrf=csrf_token(c, token), button="Unsubscribe")
+        return message(request, t["collector.unsubscribe.done.title"], t["collector.unsubscribe.already"])
+    text = t["collector.unsubscribe.text"].format(name=c.community.config.name, email=subscriber.email)
+    return page(request, "confirm.html", title=t["collector.unsubscribe.title"], text=text,
+                action=str(request.url.path), csrf=csrf_token(c, token),
+                button=t["collector.unsubscribe.button"])
 
 
 def _unsubscribe(connection: Connection, subscriber_id: int, source: str, issue: str) -> None:
@@ -64,8 +63,8 @@ async def unsubscribe_post(request: Request) -> Response:
     token = request.path_params["token"]
     if _unsubscribe_link(c, token).preview:
         # The RFC 8058 POST a mail provider makes for a test copy, too: answered, nothing changed.
-        return message(request, "This is a preview", "Nothing was changed: this link comes from a "
-                       "preview or test copy of the newsletter.")
+        return message(request, c.text["collector.preview.title"],
+                       c.text["collector.unsubscribe.preview_done"])
     subscriber_id, issue = _unsubscribe_token(c, token)
     form = await read_form(request)
     one_click = form.get("List-Unsubscribe") == "One-Click"
@@ -75,5 +74,5 @@ async def unsubscribe_post(request: Request) -> Response:
     await transact(c.engine, lambda connection: _unsubscribe(connection, subscriber_id, source, issue))
     if one_click:
         return Response(status_code=200)
-    return message(request, "Unsubscribed", "Done: you will get no more emails from us.",
-                   detail="Changed your mind? Subscribe again on our site.")
+    return message(request, c.text["collector.unsubscribe.done.title"], c.text["collector.unsubscribe.done"],
+                   detail=c.text["collector.unsubscribe.again"])

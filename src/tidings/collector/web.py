@@ -21,6 +21,7 @@ from tidings.collector.limits import Limits, TrustedProxies
 from tidings.collector.mailqueue import ConfirmationQueue
 from tidings.collector.writer import GroupCommitter
 from tidings.content.model import Community
+from tidings.labels import Text, texts_for
 from tidings.store.transactions import Engine
 from tidings.tokens import Signer
 
@@ -37,6 +38,11 @@ class Collector:
     mails: ConfirmationQueue
     proxies: TrustedProxies
     limits: Limits
+
+    @functools.cached_property
+    def text(self) -> Text:
+        """The pages' words, in the community's default language."""
+        return texts_for(self.community.config)
 
     @functools.cached_property
     def writer(self) -> GroupCommitter:
@@ -62,7 +68,7 @@ def render(c: Collector, template: str, status: int = 200, **values: Any) -> HTM
     """A page of the collector with its security headers."""
     config = c.community.config
     body = c.pages.get_template(template).render(
-        lang=config.language, community=config.name, brand=config.brand_color, **values)
+        lang=config.language, community=config.name, brand=config.brand_color, t=c.text, **values)
     return HTMLResponse(body, status_code=status, headers={
         "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
@@ -88,11 +94,11 @@ async def read_form(request: Request) -> FormData:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     # Browsers percent-encode every byte outside ASCII; Starlette would read raw ones as Latin-1.
     if kind == "application/x-www-form-urlencoded" and not (await request.body()).isascii():
-        raise HTTPException(400, "That form could not be read.")
+        raise HTTPException(400, "collector.form_unreadable")
     try:
         return await request.form(max_files=0, max_fields=50)
     except Exception:  # malformed multipart/urlencoded bodies
-        raise HTTPException(400, "That form could not be read.") from None
+        raise HTTPException(400, "collector.form_unreadable") from None
 
 
 def csrf_token(c: Collector, scope: str) -> str:
@@ -102,11 +108,14 @@ def csrf_token(c: Collector, scope: str) -> str:
 
 def check_csrf(c: Collector, form: FormData, scope: str) -> None:
     if not hmac.compare_digest(str(form.get("csrf", "")).encode(), csrf_token(c, scope).encode()):
-        raise HTTPException(403, "This form did not come from this page. Please open the link again.")
+        raise HTTPException(403, "collector.csrf")
 
 
-TITLES = {400: "That link does not work", 403: "Not allowed", 404: "Not found", 405: "Not allowed",
-          408: "Too slow", 413: "Too large", 429: "Slow down, please", 503: "Busy"}
+def refusal(c: Collector, status: int, detail: str) -> HTMLResponse:
+    """An error page in the community's language; a ``detail`` naming a label is shown as that label."""
+    words = c.text.labels
+    title = words.get(f"collector.error.{status}", words["collector.sorry"])
+    return notice(c, title, words.get(detail, detail), status)
 
 
 def _without_slash(request: Request) -> str | None:
@@ -126,5 +135,4 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404 and (target := _without_slash(request)):
         # Relative: Starlette's own redirect builds an absolute URL from the request's Host header.
         return RedirectResponse(target, status_code=307)
-    return message(request, TITLES.get(exc.status_code, "Sorry"), html.unescape(str(exc.detail)),
-                   status=exc.status_code)
+    return refusal(collector_of(request), exc.status_code, html.unescape(str(exc.detail)))

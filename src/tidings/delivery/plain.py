@@ -11,6 +11,7 @@ from email.utils import format_datetime, parseaddr
 
 from tidings.config import Config
 from tidings.delivery.headers import CRLF, address_header, header, message_id_header
+from tidings.labels import texts_for
 
 SOFT_BREAK = b"=\r\n"
 
@@ -24,8 +25,8 @@ def qp(text: str) -> bytes:
 def confirmation_message(config: Config, name: str | None, email: str, link: str, *,
                          message_id: str, moment: datetime) -> bytes:
     """The mail that asks a new subscriber to confirm: plain text, same header code as issues."""
-    text = (f"Hello,\n\nplease confirm that you want news from {config.name}:\n\n{link}\n\n"
-            "If you did not ask for this, ignore this email: nothing else will be sent.\n\n"
+    words = texts_for(config)
+    text = (words["mail.confirm.body"].format(name=config.name, link=link) + "\n\n"
             f"--\n{config.contact}\n")
     sender_name, sender_email = parseaddr(config.sender)
     if text.isascii() and max(map(len, text.splitlines())) <= 998:
@@ -35,7 +36,7 @@ def confirmation_message(config: Config, name: str | None, email: str, link: str
     return b"".join([
         address_header("From", sender_name, sender_email),
         address_header("To", name, email),
-        header("Subject", f"Please confirm your subscription to {config.name}"),
+        header("Subject", words["mail.confirm.subject"].format(name=config.name)),
         f"Date: {format_datetime(moment)}".encode() + CRLF,
         message_id_header(message_id),
         b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n",

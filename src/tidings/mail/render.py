@@ -30,7 +30,7 @@ from tidings.content.model import Announcement, Community, Entry, Newsletter, St
 from tidings.embargo import embargoed_assets, public_view
 from tidings.errors import ContentError, Problem, template_problem
 from tidings.issue import IncludedItem, IssueContent, issue_content
-from tidings.labels import Text
+from tidings.labels import texts_for
 from tidings.mail.plaintext import html_to_text, link_line, wrap_text
 from tidings.urls import calendar_url, page_url
 
@@ -93,7 +93,7 @@ class IssueRenderer:
         self.newsletter = newsletter
         self.content = issue_content(community, newsletter, now)
         self.lang = newsletter.audience.lang or self.config.language
-        self.text = Text(self.lang, self.config.labels)
+        self.text = texts_for(self.config, self.lang)
         self.env = template_environment(self.config.root)
         self._md = markdown.Markdown(extensions=MD_EXTENSIONS)
         self._cache: dict[str, RenderedIssue] = {}

@@ -77,9 +77,9 @@ class EventPages(PageWriter):
         return details
 
     def repeats(self, rule: str, tz: tzinfo) -> str:
-        """A readable recurrence in English; the RRULE itself in other languages."""
-        described = schedule.describe_rule(rule, tz) if self.text.locale.language == "en" else None
-        return described[0].upper() + described[1:] if described else f"`{rule}`"
+        """The recurrence as a sentence in the page's language (never the RRULE itself)."""
+        described = md(self.text.repeats(rule, tz))
+        return described[0].upper() + described[1:]
 
     def occurrence_line(self, occurrence: schedule.Occurrence, page: str) -> str:
         event = occurrence.event

@@ -11,7 +11,7 @@ from tidings.content.kinds import Kind
 from tidings.content.links import KEEP, rewrite_links
 from tidings.content.model import Entry
 from tidings.embargo import PublicView
-from tidings.labels import Text
+from tidings.labels import texts_for
 from tidings.site.markdown_text import front_matter_text, md
 from tidings.site.page_templates import page_environment, render_page
 from tidings.urls import page_path
@@ -53,7 +53,7 @@ class PageWriter:
     def __init__(self, view: PublicView) -> None:
         self.view = view
         self.config = view.community.config
-        self.text = Text(self.config.language, self.config.labels)
+        self.text = texts_for(self.config)
         self.public = {e.path: e for e in self._public_entries()}
         self.files: dict[str, str | bytes] = {}
         self.env = page_environment(self.config.root)
