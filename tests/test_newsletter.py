@@ -240,7 +240,8 @@ def test_render_command_writes_eml_and_html_for_one_subscriber(make_repo: MakeRe
 
 def test_example_newsletter_renders_and_checks_clean() -> None:
     community, problems = check_all(REPO_ROOT, NOW)
-    assert problems == []
+    # the example translates some items only: the missing ones are a notice, by design
+    assert [p for p in problems if p.severity != "notice"] == []
     assert community is not None
     rendered = IssueRenderer(community, community.newsletters[0], NOW).render()
     assert len(rendered.html.encode()) < 100 * 1024
