@@ -200,3 +200,15 @@ def page_fixture(context: Any, request: pytest.FixtureRequest, viewport: str) ->
     # A page that crashed has nothing to show; the test itself reports the real problem.
     with contextlib.suppress(playwright_api.Error):
         tab.screenshot(path=str(ARTIFACTS / f"{request.node.originalname}-{viewport}.png"))
+
+
+def playwright_sync_api() -> Any:
+    """``playwright.sync_api``, at a browser test module's import; without playwright the module is
+    skipped, except on CI, which must run the browser tests."""
+    try:
+        import playwright.sync_api as playwright_api
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("browser tests need playwright (pip install -e '.[test]')", allow_module_level=True)
+    return playwright_api

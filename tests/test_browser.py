@@ -9,7 +9,6 @@ Any request that is not for the local server is aborted: these tests never touch
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import urllib.parse
 from typing import Any
@@ -29,6 +28,7 @@ from tests.browser_support import (  # noqa: F401 - fixtures
     front_matter,
     has_no_horizontal_scroll,
     page_fixture,
+    playwright_sync_api,
     serve,
     site_fixture,
     wider_than_viewport,
@@ -37,12 +37,7 @@ from tests.conftest import MakeRepo
 
 pytestmark = pytest.mark.browser
 
-try:
-    import playwright.sync_api as playwright_api
-except ImportError:
-    if os.environ.get("CI") == "true":
-        raise  # CI must run the browser tests
-    pytest.skip("browser tests need playwright (pip install -e '.[test]')", allow_module_level=True)
+playwright_api = playwright_sync_api()
 expect = playwright_api.expect
 
 GUIDELINE = REPO_ROOT / "guidelines" / "code-of-conduct.md"

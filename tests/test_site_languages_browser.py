@@ -7,7 +7,6 @@ served from 127.0.0.1, and searched through Material's own search field.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -18,18 +17,14 @@ from tests.browser_support import (  # noqa: F401 - fixtures
     LocalSite,
     context_fixture,
     page_fixture,
+    playwright_sync_api,
     serve,
 )
 from tests.site_languages_support import CHINESE_WORD, GREEK_WORD, build_multilingual_site
 
 pytestmark = pytest.mark.browser
 
-try:
-    import playwright.sync_api as playwright_api
-except ImportError:
-    if os.environ.get("CI") == "true":
-        raise  # CI must run the browser tests
-    pytest.skip("browser tests need playwright (pip install -e '.[test]')", allow_module_level=True)
+playwright_api = playwright_sync_api()
 expect = playwright_api.expect
 
 SEARCH_ANSWERED = re.compile(r"No matching documents|\d+ matching documents?")
