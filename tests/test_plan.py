@@ -11,11 +11,14 @@ from pathlib import Path
 import icalendar
 import markdown
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import MakeRepo
 from tidings.cli import main
 from tidings.content import load
-from tidings.plan import output, plan
+from tidings.errors import UsageError
+from tidings.plan import output, plan, start_day
 from tidings.plan.agenda import agenda
 
 NEWS = "---\ntitle: {title}\ndate: {date}\n{extra}---\nBody.\n"
@@ -149,3 +152,14 @@ def test_the_text_plan_marks_each_week_and_its_gaps(make_repo: MakeRepo) -> None
     text = output.text(agenda(community, date(2027, 1, 11), 1), community.config)
     assert "2027-W02 · Mon 11 Jan – Sun 17 Jan 2027" in text
     assert "  ! issue with nothing new to include: January news" in text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=30) | st.from_regex(r"\d{4}-W\d{2}", fullmatch=True))
+def test_any_from_value_is_a_date_or_a_usage_error(value: str) -> None:
+    try:
+        day = start_day(value, date(2027, 1, 1))
+    except UsageError as exc:
+        assert "2027-W03" in str(exc)
+    else:
+        assert isinstance(day, date)
