@@ -53,6 +53,8 @@ FLOORS: dict[str, int] = {
     "tidings.feedback": OUTPUT,
     # commands: parse arguments and put outputs together
     "tidings.cli": COMMAND,
+    "tidings.cli_parser": COMMAND,
+    "tidings.plan": OUTPUT,
     "tidings.__main__": COMMAND,
     "tidings.repo_check": COMMAND,
     "tidings.demo": COMMAND,
