@@ -17,7 +17,7 @@ import feedparser
 import icalendar
 import pytest
 
-from tests.conftest import MakeRepo, write_files
+from tests.conftest import PYPROJECT, MakeRepo, write_files
 from tests.site_staged_support import (
     LANGUAGES,
     LAUNCH_DAY,
@@ -30,10 +30,13 @@ from tests.site_staged_support import (
     pyproject,
 )
 from tidings.config import load_config
+from tidings.content import load
+from tidings.embargo import public_view
 from tidings.errors import ConfigError
 from tidings.labels import Text
 from tidings.site.engine import build_site
 from tidings.site.fingerprint import view_fingerprint
+from tidings.site.stage import stage
 
 PREFIX = {lang: "" if lang == "en" else f"{lang}/" for lang in LANGUAGES}
 
@@ -231,3 +234,16 @@ def test_each_language_shows_only_its_own_navigation(site: Path, lang: str) -> N
     assert not [t for t in targets if any(t.startswith(p) for p in others)]
     if lang != "en":
         assert all(t.startswith(PREFIX[lang]) for t in targets), targets
+
+
+def test_a_one_language_community_stages_no_language_front_matter_nor_language_folders(
+        make_repo: MakeRepo, tmp_path: Path) -> None:
+    one = {name: text for name, text in files().items() if name.count(".") == 1 or name.startswith("assets")}
+    root = make_repo(one, pyproject=PYPROJECT)
+    stage(public_view(load(root), T), tmp_path / "stage", tmp_path / "site")
+    staged = {p.relative_to(tmp_path / "stage" / "docs").as_posix(): p
+              for p in (tmp_path / "stage" / "docs").rglob("*.md")}
+    assert "announcements/tern-4-0.md" in staged
+    assert not [name for name in staged if name.split("/")[0] in LANGUAGES]
+    assert not [name for name, p in staged.items() if "\nalternates:" in p.read_text(encoding="utf-8")]
+    assert (tmp_path / "stage" / "docs" / "feed.xml").is_file()
