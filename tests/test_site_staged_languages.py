@@ -16,6 +16,9 @@ from zoneinfo import ZoneInfo
 import feedparser
 import icalendar
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import PYPROJECT, MakeRepo, write_files
 from tests.site_staged_support import (
@@ -36,6 +39,8 @@ from tidings.errors import ConfigError
 from tidings.labels import Text
 from tidings.site.engine import build_site
 from tidings.site.fingerprint import view_fingerprint
+from tidings.site.languages import with_alternates
+from tidings.site.markdown_text import front_matter_text
 from tidings.site.stage import stage
 
 PREFIX = {lang: "" if lang == "en" else f"{lang}/" for lang in LANGUAGES}
@@ -247,3 +252,18 @@ def test_a_one_language_community_stages_no_language_front_matter_nor_language_f
     assert not [name for name in staged if name.split("/")[0] in LANGUAGES]
     assert not [name for name, p in staged.items() if "\nalternates:" in p.read_text(encoding="utf-8")]
     assert (tmp_path / "stage" / "docs" / "feed.xml").is_file()
+
+
+@settings(max_examples=100, deadline=None)
+@given(title=st.text(), body=st.text())
+def test_lang_and_alternates_join_any_page_front_matter_and_leave_the_rest_as_written(
+        title: str, body: str) -> None:
+    original = front_matter_text({"title": title}) + body
+    staged = with_alternates({"fi/news/x.md": original, "news/x.md": original}, LANGUAGES)
+    for name, lang in (("fi/news/x.md", "fi"), ("news/x.md", "en")):
+        text = staged[name]
+        assert isinstance(text, str)
+        head, rest = text.removeprefix("---\n").split("\n---\n\n", 1)
+        assert yaml.safe_load(head) == {"lang": lang, "title": title, "alternates": [
+            {"lang": "en", "url": "news/x/"}, {"lang": "fi", "url": "fi/news/x/"}]}
+        assert rest == body
