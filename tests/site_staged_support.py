@@ -30,7 +30,8 @@ def _news(title: str, body: str, head: str = "") -> str:
 
 TITLES = {"en": "Tern 4.0 is out", "fi": "Tern 4.0 on julkaistu", "de": "Tern 4.0 ist da",
           "el": "Το Tern 4.0 κυκλοφόρησε", "zh": "Tern 4.0 发布了"}
-BODIES = {"en": "The new version.", "fi": "Uusi versio.", "de": "Die neue Version.",
+BODIES = {"en": "The new version.", "de": "Die neue Version.",
+          "fi": "Uusi versio. Kerro siitä [kuukausipuhelussa](../events/monthly-call.md).",
           "el": f"Η νέα έκδοση για όσους παρατηρούν {GREEK_WORD}.",
           "zh": "新版本让海鸟观察活动更方便。"}
 EVENT_TITLES = {"en": "Monthly call", "fi": "Kuukausipuhelu", "de": "Monatlicher Anruf",

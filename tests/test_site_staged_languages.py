@@ -117,6 +117,12 @@ def test_a_translated_page_lists_every_language_version_as_hreflang_and_in_the_s
         lang: f"{PREFIX[lang]}announcements/tern-4-0/" for lang in LANGUAGES}
 
 
+def test_a_link_in_a_finnish_text_to_another_item_leads_to_its_finnish_page(site: Path) -> None:
+    here = "fi/announcements/tern-4-0/"
+    targets = {resolve(here, href) for href in page(site, here).links if not href.startswith(("#", "http"))}
+    assert "fi/events/monthly-call/" in targets
+
+
 def test_index_pages_have_alternates_too(site: Path) -> None:
     events = page(site, "de/events/")
     assert events.hreflang["el"] == SITE_URL + "el/events/"
