@@ -148,6 +148,14 @@ def test_an_untranslated_item_is_never_staged_again_with_another_languages_chrom
     assert page(site, "el/announcements/kreikka/").lang == "el"
 
 
+def test_a_page_in_one_language_only_announces_no_alternates_and_switches_to_each_home(site: Path) -> None:
+    english_only = page(site, "announcements/only-english/")
+    assert "fi" not in english_only.hreflang
+    here = "announcements/only-english/"
+    targets = {lang: resolve(here, href) for lang, href in english_only.switcher.items()}
+    assert targets == {lang: PREFIX[lang] or "./" for lang in LANGUAGES}
+
+
 def test_the_english_home_names_the_greek_only_item_in_english(site: Path) -> None:
     assert "Μόνο στα ελληνικά (in Greek)" in text_of(site, "")
 

@@ -3,7 +3,8 @@
 Every language's pages are staged into one docs tree (one engine build for all languages): the
 default language at the root, each other language under its code (``fi/``). A page then carries
 the front matter the theme's hooks read (tidings.site.mkdocs_hooks): ``lang`` and ``alternates``,
-the site-relative URL of the same item or index in every language it is staged in.
+the site-relative URL of the same item or index in every language it is staged in (a page staged
+in one language only gets no alternates, so its switcher leads to each language's home).
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def _split(page: str, languages: Sequence[str]) -> tuple[str, str]:
 
 
 def with_alternates(files: dict[str, str | bytes], languages: Sequence[str]) -> dict[str, str | bytes]:
-    """Every staged page with ``lang`` and ``alternates`` (itself included) in its front matter."""
+    """Every staged page with ``lang`` and, when it exists in more than one language, ``alternates``
+    (itself included) in its front matter."""
     versions: dict[str, dict[str, str]] = {}
     for name, content in files.items():
         if name.endswith(".md") and isinstance(content, str) and not name.startswith("assets/"):
@@ -84,10 +86,13 @@ def with_alternates(files: dict[str, str | bytes], languages: Sequence[str]) -> 
     out = dict(files)
     for found in versions.values():
         alternates = [{"lang": lang, "url": _url(found[lang])} for lang in languages if lang in found]
+        # A page in one language only has no equivalent to announce: without alternates the
+        # theme's switcher leads to each language's home instead of offering the page itself.
+        extra = {"alternates": alternates} if len(alternates) > 1 else {}
         for lang, name in found.items():
             text = files[name]
             assert isinstance(text, str)
-            head = front_matter_text({"lang": lang, "alternates": alternates})
+            head = front_matter_text({"lang": lang, **extra})
             # The page's own front matter goes on after these two keys (one YAML block).
             out[name] = head[: -len("---\n\n")] + text.removeprefix("---\n") if text.startswith("---\n") \
                 else head + text
