@@ -22,6 +22,10 @@ What is measured
    one full build, then 3 times: append a sentence to one announcement and time the dirty
    ``Preview.rebuild()``; the sentence must show up in the rebuilt page.
 
+4. **Languages**: 1,000 announcement pages in five languages (200 sources, each with four
+   translations) against the same 1,000 in one language, built in the same run
+   (``site_languages.py``); target: at most 1.3x the one-language seconds.
+
 A summary with targets and PASS/MISS is printed and written to ``benchmarks/results/site.json``
 (``site-quick.json`` for ``--quick``). A MISS does not change the exit code; a broken build or a
 failed sanity check does.
@@ -32,6 +36,7 @@ How to run (with the Python of the environment tidings and mkdocs-material are i
     python benchmarks/site.py --sizes 100,1000 # choose the site sizes
     python benchmarks/site.py --quick          # smoke run: N = 50 for every part
     python benchmarks/site.py --keep           # keep the generated repos and sites in /tmp
+    python benchmarks/site.py --languages-only # only the languages row
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ from typing import Any, NoReturn
 
 import machine  # benchmarks/machine.py: this folder is on sys.path when run as a script
 from machine import Row, print_summary, status
+from site_languages import MAX_LANGUAGE_RATIO, LanguagesResult, bench_languages
 
 HERE = Path(__file__).resolve().parent
 RESULTS_DIR = HERE / "results"
@@ -70,6 +76,7 @@ QUICK_SIZE = 50
 MIN_RATIO = 2.5
 MAX_CHECK_SECONDS = 2.0
 MAX_EDIT_SECONDS = 1.0
+LANGUAGE_POSTS = 1000
 
 # ---------------------------------------------------------------------------------------------
 # Generated posts (deterministic: post i is the same text whatever N is)
@@ -437,6 +444,14 @@ def build_tidings(work: Path, posts: Sequence[Post]) -> Run:
     return run
 
 
+def build_tidings_repo(repo: Path, out: Path, what: str) -> Run:
+    """``tidings site`` on a written repo, in a fresh process (the languages row)."""
+    run = measure(tidings_cmd(repo, "site", "--as-of", AS_OF, "--out", str(out)))
+    if run.returncode != 0:
+        fail(f"tidings site build failed ({what})", run)
+    return run
+
+
 def build_baseline(work: Path, posts: Sequence[Post]) -> Run:
     root = write_material_site(work / "material-site", posts)
     mkdocs = Path(sys.executable).with_name("mkdocs")
@@ -575,9 +590,16 @@ def bench_serve(count: int, scratch: Callable[[str], Path]) -> ServeResult:
 # ---------------------------------------------------------------------------------------------
 
 
-def summary_rows(sites: Sequence[SiteResult], chk: CheckResult, srv: ServeResult) -> list[Row]:
+def language_row(lang: LanguagesResult) -> Row:
+    return Row(f"site, {lang.pages} posts: {lang.languages} languages / one", f"{lang.ratio:.2f}x",
+               f"<= {MAX_LANGUAGE_RATIO}x", status(lang.ratio <= MAX_LANGUAGE_RATIO))
+
+
+def summary_rows(sites: Sequence[SiteResult], chk: CheckResult, srv: ServeResult,
+                 lang: LanguagesResult) -> list[Row]:
     rows = [Row(f"site N={s.posts}: Material blog / tidings", f"{s.ratio:.2f}x",
                 f">= {MIN_RATIO}x", status(s.ratio >= MIN_RATIO)) for s in sites]
+    rows.append(language_row(lang))
     rows.append(Row(f"check, {chk.files} files (whole CLI)", f"{chk.cli_seconds:.2f} s",
                     f"< {MAX_CHECK_SECONDS} s", status(chk.cli_seconds < MAX_CHECK_SECONDS)))
     rows.append(Row(f"serve, one-file edit at {srv.posts} posts (median)",
@@ -608,6 +630,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke run: N={QUICK_SIZE} for the builds, check and preview")
     parser.add_argument("--keep", action="store_true", help="keep the generated repos and sites")
+    parser.add_argument("--languages-only", action="store_true",
+                        help="run only the languages row (1,000 posts in five languages vs one)")
     args = parser.parse_args(argv)
     try:
         args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -616,6 +640,28 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if not args.sizes or min(args.sizes) < 1:
         parser.error("--sizes needs positive numbers")
     return args
+
+
+def languages_only(posts: int, scratch: Callable[[str], Path], base: Path, keep: bool,
+                   env: dict[str, Any]) -> int:
+    """``--languages-only``: the languages row alone, written to results/site-languages.json."""
+    try:
+        print(f"Languages: {posts} posts in five languages vs one language (load {env['load_average']})")
+        lang = bench_languages(make_posts(posts), scratch, write_tidings_repo, build_tidings_repo, fail)
+    finally:
+        if keep:
+            print(f"\nKept generated repos and sites in {base}")
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+    rows = [language_row(lang)]
+    print_summary(rows)
+    RESULTS_DIR.mkdir(exist_ok=True)
+    out = RESULTS_DIR / "site-languages.json"
+    out.write_text(json.dumps({"environment": env, "languages": asdict(lang),
+                               "summary": [asdict(r) for r in rows]}, indent=2, ensure_ascii=False) + "\n",
+                   encoding="utf-8")
+    print(f"\nWrote {out}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -631,6 +677,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return path
 
     env = environment()
+    language_posts = QUICK_SIZE if args.quick else LANGUAGE_POSTS
+    if args.languages_only:
+        return languages_only(language_posts, scratch, base, args.keep, env)
     print(f"tidings {env['tidings']} · mkdocs {env['mkdocs']} · mkdocs-material "
           f"{env['mkdocs-material']} · Python {env['python']} · {env['cpus']} CPUs · "
           f"load {env['load_average']} · work dir {base}")
@@ -645,17 +694,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         chk = bench_check(check_files, scratch)
         print(f"\n3. Live preview, one-file edit at {serve_posts} posts")
         srv = bench_serve(serve_posts, scratch)
+        print(f"\n4. Languages: {language_posts} posts in five languages vs one language")
+        lang = bench_languages(make_posts(language_posts), scratch, write_tidings_repo,
+                               build_tidings_repo, fail)
     finally:
         if args.keep:
             print(f"\nKept generated repos and sites in {base}")
         else:
             shutil.rmtree(base, ignore_errors=True)
-    rows = summary_rows(sites, chk, srv)
+    rows = summary_rows(sites, chk, srv, lang)
     print_summary(rows)
     RESULTS_DIR.mkdir(exist_ok=True)
     out = RESULTS_DIR / ("site-quick.json" if args.quick else "site.json")
     report = {"environment": env, "sites": [asdict(s) for s in sites], "check": asdict(chk),
-              "serve": asdict(srv), "summary": [asdict(r) for r in rows]}
+              "serve": asdict(srv), "languages": asdict(lang), "summary": [asdict(r) for r in rows]}
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"\nWrote {out}")
     return 0

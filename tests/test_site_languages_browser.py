@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests import site_staged_support as staged
 from tests.browser_support import (  # noqa: F401 - fixtures
     LocalSite,
     context_fixture,
@@ -20,7 +21,9 @@ from tests.browser_support import (  # noqa: F401 - fixtures
     playwright_sync_api,
     serve,
 )
+from tests.conftest import write_files
 from tests.site_languages_support import CHINESE_WORD, GREEK_WORD, build_multilingual_site
+from tidings.site.engine import build_site
 
 pytestmark = pytest.mark.browser
 
@@ -96,3 +99,30 @@ def test_the_switcher_takes_the_reader_to_the_same_item_in_finnish(
         expect(page.locator("html")).to_have_attribute("lang", "fi")
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def staged_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSite]:
+    """A site `tidings site` staged from content in five languages (tests/site_staged_support.py)."""
+    root = tmp_path_factory.mktemp("staged") / "repo"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(staged.pyproject(), encoding="utf-8")
+    write_files(root, staged.files())
+    with serve(build_site(root, staged.T).site_dir) as local:
+        yield local
+
+
+@pytest.mark.parametrize(("word", "where"), [(staged.GREEK_WORD, "el/announcements/tern-4-0/"),
+                                             (staged.CHINESE_WORD, "zh/announcements/tern-4-0/")])
+def test_a_word_finds_its_language_version_of_the_news_on_a_staged_site(
+        browser: Any, staged_site: LocalSite, word: str, where: str) -> None:
+    base = staged_site.base_url
+    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base + "/")
+                  else route.abort())
+    try:
+        hits = search_hits(context.new_page(), word)
+    finally:
+        context.close()
+    assert any(where in hit for hit in hits), hits
+    assert not any(hit.startswith(("announcements/", "fi/", "de/")) for hit in hits), hits

@@ -41,6 +41,8 @@ class Config:
     repo_url: str | None = None
     calendar_months: int = 6
     home_announcements: int = 5
+    # An item without a version in a reader's language: "show" it in its own language, or "hide" it.
+    untranslated: str = "show"
     # Label overrides of the default language, and of every language by its code.
     labels: dict[str, str] = field(default_factory=dict)
     language_labels: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -88,6 +90,8 @@ class Config:
         """Absolute URL of a site path such as ``announcements/x/``."""
         return self.site_url.rstrip("/") + "/" + path.lstrip("/")
 
+# What the site does with an item that has no version in a reader's language.
+UNTRANSLATED = ("show", "hide")
 
 _FIELDS: dict[str, type | tuple[type, ...]] = {
     "name": str,
@@ -101,6 +105,7 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "repo_url": str,
     "calendar_months": int,
     "home_announcements": int,
+    "untranslated": str,
     "labels": dict,
     "newsletter_from": str,
     "reply_to": str,
@@ -249,6 +254,17 @@ def read_labels(raw: dict[str, Any], languages: tuple[str, ...], text: str,
     return default, per_language
 
 
+def _check_forms(values: dict[str, Any], text: str, problems: list[Problem]) -> None:
+    """Settings that take one of a few forms: a colour, the untranslated-item choice."""
+    if "brand_color" in values and not re.fullmatch(r"#[0-9a-fA-F]{6}", values["brand_color"]):
+        problems.append(Problem("pyproject.toml", _line_of(text, "brand_color"),
+                                "[tool.tidings] 'brand_color' must look like #3f51b5", "brand_color"))
+    if values.get("untranslated", "show") not in UNTRANSLATED:
+        problems.append(Problem("pyproject.toml", _line_of(text, "untranslated"),
+                                f"[tool.tidings] 'untranslated' must be \"show\" or \"hide\", not "
+                                f"{values['untranslated']!r}", "untranslated"))
+
+
 def load_config(root: Path) -> Config:
     """Read ``root/pyproject.toml``; raise ConfigError listing every bad setting."""
     path = root / "pyproject.toml"
@@ -293,9 +309,7 @@ def load_config(root: Path) -> Config:
             problems.append(Problem("pyproject.toml", _line_of(text, key),
                                     f"[tool.tidings] '{key}' must be an address such as "
                                     "'Tern News <news@example.org>'", key))
-    if "brand_color" in values and not re.fullmatch(r"#[0-9a-fA-F]{6}", values["brand_color"]):
-        problems.append(Problem("pyproject.toml", _line_of(text, "brand_color"),
-                                "[tool.tidings] 'brand_color' must look like #3f51b5", "brand_color"))
+    _check_forms(values, text, problems)
     site_url = values.get("site_url", DEFAULT_SITE_URL)
     if problems:
         raise ConfigError(problems=problems)

@@ -27,8 +27,8 @@ def page_url(config: Config, entry: Entry, anchor: str = "") -> str:
 
 
 def calendar_path(event: Event) -> str:
-    """The event's own ``.ics`` file in the docs tree, e.g. ``events/meetup.ics``."""
-    return f"{EVENTS.url_folder}{event.slug}.ics"
+    """The event's own ``.ics`` file in the docs tree, e.g. ``events/meetup.ics`` (``fi/events/…``)."""
+    return f"{event.site_prefix}{EVENTS.url_folder}{event.slug}.ics"
 
 
 def calendar_url(config: Config, event: Event) -> str:

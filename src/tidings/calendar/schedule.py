@@ -64,21 +64,27 @@ def event_uid(event: Event, config: Config) -> str:
 
 
 def build_calendar(events: Iterable[Event], config: Config, stamp: datetime,
-                   event_url: dict[str, str]) -> bytes:
-    """An RFC 5545 calendar of ``events`` (RRULEs kept, VTIMEZONEs included)."""
+                   event_url: dict[str, str], language: str | None = None) -> bytes:
+    """An RFC 5545 calendar of ``events`` (RRULEs kept, VTIMEZONEs included).
+
+    ``language``: the calendar of one language of a multilingual site: its labels, and each
+    event's text marked with the event's own language (``SUMMARY;LANGUAGE=fi``).
+    """
     cal = icalendar.Calendar()
     cal.add("prodid", "-//tidings//community calendar//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", config.name)
+    marked = {"LANGUAGE": language} if language else {}
+    cal.add("x-wr-calname", config.name, parameters=marked)
     cal.add("x-wr-timezone", str(config.timezone))
     events = sorted(events, key=lambda e: e.slug)
-    hosts = _label(config, "calendar.hosts")
+    hosts = _label(config, "calendar.hosts", language)
     for event in events:
         vevent = icalendar.Event()
         vevent.add("uid", event_uid(event, config))
         vevent.add("dtstamp", stamp.astimezone(UTC))
-        vevent.add("summary", event.title)
+        own = {"LANGUAGE": event.lang or language} if language else {}
+        vevent.add("summary", event.title, parameters=own)
         if event.all_day:
             vevent.add("dtstart", event.start.astimezone(event.timezone).date())
             vevent.add("dtend", event.end.astimezone(event.timezone).date())
@@ -98,7 +104,7 @@ def build_calendar(events: Iterable[Event], config: Config, stamp: datetime,
             page or "",
         ]))
         if description:
-            vevent.add("description", description)
+            vevent.add("description", description, parameters=own)
         if event.kind:
             vevent.add("categories", [event.kind])
         cal.add_component(vevent)
@@ -107,10 +113,11 @@ def build_calendar(events: Iterable[Event], config: Config, stamp: datetime,
     return bytes(cal.to_ical())
 
 
-def _label(config: Config, key: str) -> str:
-    """A label of the community's default language (the calendar file has one language)."""
-    base = config.language.replace("_", "-").split("-")[0].lower()
-    return config.label_overrides(config.language).get(key) or BUILTIN.get(base, BUILTIN["en"])[key]
+def _label(config: Config, key: str, language: str | None = None) -> str:
+    """A label of ``language`` (default: the community's; a calendar file has one language)."""
+    language = language or config.language
+    base = language.replace("_", "-").split("-")[0].lower()
+    return config.label_overrides(language).get(key) or BUILTIN.get(base, BUILTIN["en"])[key]
 
 
 def timezones(events: Iterable[Event]) -> list[icalendar.Timezone]:

@@ -177,4 +177,6 @@ LABELS = {
     "collector.survey.no_question": "Diese Frage gehört nicht zu dieser Umfrage.",
     "collector.csrf": "Dieses Formular stammt nicht von dieser Seite. Bitte öffne den Link noch einmal.",
     "repeat.generic": "wiederholt sich regelmäßig",
+    "site.home": "Startseite",
+    "site.in_language": "(auf {language})",
 }

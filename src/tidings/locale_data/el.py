@@ -177,4 +177,6 @@ LABELS = {
     "collector.survey.no_question": "Αυτή η ερώτηση δεν ανήκει σε αυτή την έρευνα.",
     "collector.csrf": "Αυτή η φόρμα δεν προήλθε από αυτή τη σελίδα. Ανοίξτε ξανά τον σύνδεσμο.",
     "repeat.generic": "επαναλαμβάνεται τακτικά",
+    "site.home": "Αρχική",
+    "site.in_language": "(γλώσσα: {language})",
 }

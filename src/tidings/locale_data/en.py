@@ -169,4 +169,6 @@ LABELS = {
     "collector.survey.no_question": "That question is not part of this survey.",
     "collector.csrf": "This form did not come from this page. Please open the link again.",
     "repeat.generic": "repeats regularly",
+    "site.home": "Home",
+    "site.in_language": "(in {language})",
 }

@@ -176,4 +176,6 @@ LABELS = {
     "collector.survey.no_question": "Tämä kysymys ei kuulu tähän kyselyyn.",
     "collector.csrf": "Lomake ei tullut tältä sivulta. Avaa linkki uudelleen.",
     "repeat.generic": "toistuu säännöllisesti",
+    "site.home": "Etusivu",
+    "site.in_language": "(kieli: {language})",
 }

@@ -158,4 +158,6 @@ LABELS = {
     "collector.survey.no_question": "该问题不属于此调查。",
     "collector.csrf": "此表单并非来自本页面。请重新打开链接。",
     "repeat.generic": "定期重复",
+    "site.home": "首页",
+    "site.in_language": "（{language}）",
 }

@@ -8,7 +8,7 @@ from typing import NamedTuple
 from tidings.calendar import schedule
 from tidings.content.kinds import EVENTS
 from tidings.content.model import Event
-from tidings.site.pages_base import PageWriter, md, rel, section_path, staged_path
+from tidings.site.pages_base import PageWriter, md, rel, staged_path
 from tidings.urls import calendar_path, page_url
 
 
@@ -25,6 +25,11 @@ class RegularEvent(NamedTuple):
 class EventPages(PageWriter):
     """A page and an .ics file per event, the events page and ``events.ics``."""
 
+    @property
+    def ics_language(self) -> str | None:
+        """The calendar files' language in a community of several languages (one: as before)."""
+        return self.language if len(self.config.languages) > 1 else None
+
     def when(self, start: datetime, end: datetime, all_day: bool = False) -> str:
         if all_day:
             last = end - timedelta(days=1)
@@ -39,13 +44,14 @@ class EventPages(PageWriter):
         """A page and an .ics file per public event, the events page and the whole calendar."""
         now = self.view.as_of
         events = self.view.events
-        for event in events:
+        for event in (e for e in events if self.own(e)):  # an untranslated one is staged in its language
             page = staged_path(event)
             self.files[page] = self.render("event.md.j2", item=event, front=self.front(event.title),
                                            details=self.event_details(event), body=self.body(event, page))
             self.files[calendar_path(event)] = schedule.build_calendar(
-                [event], self.config, now, {event.path: page_url(self.config, event)})
-        index = section_path(EVENTS)
+                [event], self.config, now, {event.path: page_url(self.config, event)},
+                language=self.ics_language)
+        index = self.section(EVENTS)
         regular = []
         for event in (e for e in events if e.repeat):
             assert event.repeat is not None
@@ -60,7 +66,8 @@ class EventPages(PageWriter):
                       for o in schedule.upcoming(events, now, self.config.calendar_months)],
             past=[self.occurrence_line(o, index) for o in schedule.past(events, now) if not o.event.repeat])
         urls = {e.path: page_url(self.config, e) for e in events}
-        self.files["events.ics"] = schedule.build_calendar(events, self.config, now, urls)
+        self.files[f"{self.prefix}events.ics"] = schedule.build_calendar(events, self.config, now, urls,
+                                                                         language=self.ics_language)
 
     def event_details(self, event: Event) -> list[tuple[str, str]]:
         """The labelled lines under an event's title: when, repeats, where, hosts, link."""
@@ -86,4 +93,5 @@ class EventPages(PageWriter):
         kind = f" · {self.text['events.kind.' + event.kind]}" if event.kind else ""
         where = f" · {md(event.location)}" if event.location else ""
         return (f"- **{self.when(occurrence.start, occurrence.end, event.all_day)}** · "
-                f"[{md(event.title)}]({rel(page, staged_path(event))}){kind}{where}\n")
+                f"[{md(event.title)}]({rel(page, staged_path(event))}){self.untranslated_note(event)}"
+                f"{kind}{where}\n")

@@ -25,17 +25,21 @@ def _bytes(root: ET.Element) -> bytes:
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + body + b"\n"
 
 
-def rss(view: PublicView, url: Callable[[Announcement], str]) -> bytes:
-    """RSS 2.0; dates come from the items, so the same content gives the same bytes."""
+def rss(view: PublicView, url: Callable[[Announcement], str], language: str | None = None,
+        prefix: str = "") -> bytes:
+    """RSS 2.0; dates come from the items, so the same content gives the same bytes.
+
+    ``language``/``prefix``: the feed of one language of the site (``fi``, under ``fi/``).
+    """
     config = view.community.config
     items = view.announcements[:FEED_SIZE]
     root = ET.Element("rss", {"version": "2.0", "xmlns:atom": ATOM_NS})
     channel = ET.SubElement(root, "channel")
     ET.SubElement(channel, "title").text = config.name
-    ET.SubElement(channel, "link").text = config.url(ANNOUNCEMENTS.url_folder)
+    ET.SubElement(channel, "link").text = config.url(prefix + ANNOUNCEMENTS.url_folder)
     ET.SubElement(channel, "description").text = config.description or config.name
-    ET.SubElement(channel, "language").text = config.language
-    ET.SubElement(channel, "atom:link", {"href": config.url("feed.xml"), "rel": "self",
+    ET.SubElement(channel, "language").text = language or config.language
+    ET.SubElement(channel, "atom:link", {"href": config.url(f"{prefix}feed.xml"), "rel": "self",
                                          "type": "application/rss+xml"})
     if items:
         ET.SubElement(channel, "lastBuildDate").text = format_datetime(items[0].date)
@@ -51,15 +55,16 @@ def rss(view: PublicView, url: Callable[[Announcement], str]) -> bytes:
     return _bytes(root)
 
 
-def atom(view: PublicView, url: Callable[[Announcement], str]) -> bytes:
-    """Atom 1.0 (RFC 4287)."""
+def atom(view: PublicView, url: Callable[[Announcement], str], language: str | None = None,
+         prefix: str = "") -> bytes:
+    """Atom 1.0 (RFC 4287); ``language``/``prefix`` as for :func:`rss`."""
     config = view.community.config
     items = view.announcements[:FEED_SIZE]
-    root = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": config.language})
+    root = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": language or config.language})
     ET.SubElement(root, "title").text = config.name
-    ET.SubElement(root, "id").text = config.url("")
-    ET.SubElement(root, "link", {"href": config.url("atom.xml"), "rel": "self"})
-    ET.SubElement(root, "link", {"href": config.url(ANNOUNCEMENTS.url_folder)})
+    ET.SubElement(root, "id").text = config.url(prefix)
+    ET.SubElement(root, "link", {"href": config.url(f"{prefix}atom.xml"), "rel": "self"})
+    ET.SubElement(root, "link", {"href": config.url(prefix + ANNOUNCEMENTS.url_folder)})
     updated = items[0].date if items else view.as_of
     ET.SubElement(root, "updated").text = updated.isoformat()
     for item in items:

@@ -7,7 +7,7 @@ from typing import NamedTuple
 from tidings.content.kinds import GUIDELINES
 from tidings.content.model import Guideline
 from tidings.content.rules import rule_history
-from tidings.site.pages_base import PageWriter, md, rel, section_path, staged_path
+from tidings.site.pages_base import PageWriter, md, rel, staged_path
 
 
 class LinkedGuideline(NamedTuple):
@@ -36,15 +36,17 @@ class GuidelinePages(PageWriter):
         listed = []
         for guideline in self.view.guidelines:
             page = staged_path(guideline)
+            listed.append(LinkedGuideline(guideline, rel(self.section(GUIDELINES), page)))
+            if not self.own(guideline):
+                continue  # shown in its own language: its page is staged there
             updated = (t.day(guideline.updated.astimezone(self.config.timezone))
                        if guideline.updated else "")
             self.files[page] = self.render("guideline.md.j2", item=guideline,
                                            front=self.front(guideline.title), updated=updated,
                                            body=self.body(guideline, page))
-            listed.append(LinkedGuideline(guideline, rel(section_path(GUIDELINES), page)))
-        self.files[section_path(GUIDELINES)] = self.render(
+        self.files[self.section(GUIDELINES)] = self.render(
             "guidelines_index.md.j2", front=self.front(t["guidelines.title"]), guidelines=listed)
-        self.files[section_path(GUIDELINES, "changelog")] = self.changelog()
+        self.files[self.section(GUIDELINES, "changelog")] = self.changelog()
 
     def changelog(self) -> str:
         """Rule changes from git history: added, changed (title or text) and retired rules."""
@@ -52,7 +54,7 @@ class GuidelinePages(PageWriter):
         root = self.config.root
         rows: list[tuple[str, str, str, str]] = []
         for guideline in self.view.guidelines:
-            page = rel(section_path(GUIDELINES, "changelog"), staged_path(guideline))
+            page = rel(self.section(GUIDELINES, "changelog"), staged_path(guideline))
             previous: dict[str, tuple[str, str]] = {}
             for version in rule_history(root, guideline.path):
                 day = version.date.astimezone(self.config.timezone)

@@ -8,14 +8,9 @@ from typing import NamedTuple
 from tidings.content.kinds import ANNOUNCEMENTS
 from tidings.content.loader import slugify
 from tidings.content.model import Announcement
-from tidings.site.pages_base import PageWriter, md, rel, section_path, staged_path
+from tidings.site.pages_base import PageWriter, md, rel, staged_path
 
 RECENT_NEWS = 10
-
-
-def news_page(name: str) -> str:
-    """A page of the news section, e.g. ``news_page("tags/python")``."""
-    return section_path(ANNOUNCEMENTS, name)
 
 
 class Group(NamedTuple):
@@ -37,6 +32,10 @@ class ListedItem(NamedTuple):
 class NewsPages(PageWriter):
     """Announcement pages and the listings that lead to them."""
 
+    def news_page(self, name: str) -> str:
+        """A page of the news section in this language, e.g. ``news_page("tags/python")``."""
+        return self.section(ANNOUNCEMENTS, name)
+
     def news_meta(self, item: Announcement, page: str) -> str:
         """The date, authors and tags line under an announcement's title."""
         t = self.text
@@ -44,10 +43,10 @@ class NewsPages(PageWriter):
         parts = [f'<time datetime="{item.date.isoformat()}">{day}</time>']
         if item.authors:
             names = ", ".join(
-                f"[{md(a)}]({rel(page, news_page(f'authors/{slugify(a)}'))})" for a in item.authors
+                f"[{md(a)}]({rel(page, self.news_page(f'authors/{slugify(a)}'))})" for a in item.authors
             )
             parts.append(f"{t['news.by']} {names}")
-        tags = " ".join(f"[#{md(tag)}]({rel(page, news_page(f'tags/{slugify(tag)}'))})"
+        tags = " ".join(f"[#{md(tag)}]({rel(page, self.news_page(f'tags/{slugify(tag)}'))})"
                         for tag in item.tags)
         meta = " · ".join(parts)
         return f'<span class="tidings-meta">{meta}</span>\n' + (f"{tags}\n" if tags else "") + "\n"
@@ -71,11 +70,13 @@ class NewsPages(PageWriter):
             for author in item.authors:
                 by_author[slugify(author)].append(item)
                 author_names.setdefault(slugify(author), author)
+            if not self.own(item):
+                continue  # shown in its own language: its page is staged there
             self.files[page] = self.render(
                 "announcement.md.j2", item=item, front=self.front(item.title, item.summary),
                 meta=self.news_meta(item, page), image=self.image(item.image, page, item.title),
                 body=self.body(item, page))
-        index = section_path(ANNOUNCEMENTS)
+        index = self.section(ANNOUNCEMENTS)
         self.files[index] = self.render(
             "news_index.md.j2", front=self.front(t["news.title"]),
             cards=[self.news_card(item, index, level=2) for item in news[:RECENT_NEWS]],
@@ -85,11 +86,11 @@ class NewsPages(PageWriter):
             authors=[Group(author_names[s], f"authors/{s}.md", len(by_author[s])) for s in sorted(by_author)],
         )
         for year, items in by_year.items():
-            self.listing(news_page(f"archive/{year}"), f"{t['news.from']} {year}", items)
+            self.listing(self.news_page(f"archive/{year}"), f"{t['news.from']} {year}", items)
         for slug, items in by_tag.items():
-            self.listing(news_page(f"tags/{slug}"), f"{t['news.tagged']} #{tag_names[slug]}", items)
+            self.listing(self.news_page(f"tags/{slug}"), f"{t['news.tagged']} #{tag_names[slug]}", items)
         for slug, items in by_author.items():
-            self.listing(news_page(f"authors/{slug}"), f"{t['news.written_by']} {author_names[slug]}",
+            self.listing(self.news_page(f"authors/{slug}"), f"{t['news.written_by']} {author_names[slug]}",
                          items)
 
     def news_card(self, item: Announcement, page: str, level: int = 3) -> str:
@@ -97,7 +98,8 @@ class NewsPages(PageWriter):
         link = rel(page, staged_path(item))
         summary = f"{item.summary}\n" if item.summary else ""
         heading = "#" * level
-        return f"{heading} [{md(item.title)}]({link})\n\n" + self.news_meta(item, page) + summary + "\n"
+        title = f"{heading} [{md(item.title)}]({link}){self.untranslated_note(item)}\n\n"
+        return title + self.news_meta(item, page) + summary + "\n"
 
     def listing(self, page: str, title: str, items: list[Announcement]) -> None:
         """A dated list of announcements (an archive year, a tag, an author)."""

@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from babel import Locale, UnknownLocaleError
+
 from tidings.content.kinds import Kind
 from tidings.content.links import KEEP, rewrite_links
 from tidings.content.model import Entry
@@ -50,17 +52,49 @@ class Linked(NamedTuple):
 class PageWriter:
     """The as-of view, the labels and the files written so far; the page kinds build on it."""
 
-    def __init__(self, view: PublicView) -> None:
+    def __init__(self, view: PublicView, language: str | None = None) -> None:
         self.view = view
         self.config = view.community.config
-        self.text = texts_for(self.config)
-        self.public = {e.path: e for e in self._public_entries()}
+        self.language = language or self.config.language
+        # The default language's pages at the site's root, every other language's under its code.
+        self.prefix = "" if self.language == self.config.language else f"{self.language}/"
+        self.text = texts_for(self.config, self.language)
+        self.public = self._link_targets()
         self.files: dict[str, str | bytes] = {}
         self.env = page_environment(self.config.root)
 
     def render(self, name: str, **context: Any) -> str:
         """One page from its template (the community's override first), with the labels as ``t``."""
-        return render_page(self.env, self.config.root, name, {"t": self.text, **context})
+        return render_page(self.env, self.config.root, name,
+                           {"t": self.text, "note": self.untranslated_note, **context})
+
+    def section(self, kind: Kind[Any], name: str = "index") -> str:
+        """A page of a kind's own section in this language, e.g. ``fi/stories/index.md``."""
+        return self.prefix + section_path(kind, name)
+
+    def own(self, entry: Entry) -> bool:
+        """Whether this language stages the item's page (an untranslated one keeps its own page)."""
+        return entry.site_prefix == self.prefix
+
+    def untranslated_note(self, entry: Entry) -> str:
+        """`` (in English)`` after the link to an item shown in another language; else nothing."""
+        if self.own(entry) or not entry.lang:
+            return ""
+        try:  # babel's name as used inside a sentence ("englanti", not "Englanti")
+            name = Locale.parse(entry.lang.replace("-", "_")).get_display_name(self.text.locale) or entry.lang
+        except (ValueError, UnknownLocaleError):
+            name = entry.lang
+        return " " + md(self.text["site.in_language"].format(language=name))
+
+    def _link_targets(self) -> dict[str, Entry]:
+        """Public items by their path, and by their source's path (a link to ``x.md`` from a
+        Finnish page leads to the Finnish version)."""
+        found = {e.path: e for e in self._public_entries()}
+        for source, versions in self.view.community.translations.items():
+            for version in versions.values():
+                if version.path in found and source not in found:
+                    found[source] = found[version.path]
+        return found
 
     def _public_entries(self) -> Iterable[Entry]:
         # A mailed kind (newsletter issues) is on the site only as an archive copy: never a link target.

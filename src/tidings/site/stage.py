@@ -24,12 +24,13 @@ from tidings.content.kinds import (
     Kind,
 )
 from tidings.content.model import Announcement, Newsletter, Page, Story
-from tidings.embargo import PublicView, embargoed_assets
+from tidings.embargo import PublicView
 from tidings.errors import ContentError
 from tidings.issue import issue_content
 from tidings.site import feeds
 from tidings.site.event_pages import EventPages
 from tidings.site.guideline_pages import GuidelinePages
+from tidings.site.languages import held_back_assets, language_views, with_alternates
 from tidings.site.mkdocs_config import (
     Tagged,
     dump_config,
@@ -41,7 +42,7 @@ from tidings.site.mkdocs_config import (
 )
 from tidings.site.news_pages import NewsPages
 from tidings.site.page_templates import override_problems
-from tidings.site.pages_base import Linked, front_matter_text, md, rel, section_path, staged_path
+from tidings.site.pages_base import Linked, front_matter_text, md, rel, staged_path
 from tidings.site.survey_pages import SurveyPages
 from tidings.site.tree import sync_tree, write_if_changed
 from tidings.urls import page_url
@@ -62,10 +63,11 @@ NAV_SECTIONS: tuple[tuple[Kind[Any], str], ...] = (
 ALWAYS_IN_NAV = {ANNOUNCEMENTS.name, EVENTS.name}
 
 
-def _not_in_nav() -> str:
+def _not_in_nav(languages: Sequence[str]) -> str:
     """The sections whose pages the nav does not list one by one (the news has sub-listings too)."""
-    return "\n".join(f"/{kind.url_folder}*" + ("*" if kind is ANNOUNCEMENTS else "")
-                     for kind in KINDS if kind.url_folder and kind is not GUIDELINES)
+    prefixes = ["", *(f"{code}/" for code in languages[1:])]
+    return "\n".join(f"/{prefix}{kind.url_folder}*" + ("*" if kind is ANNOUNCEMENTS else "")
+                     for prefix in prefixes for kind in KINDS if kind.url_folder and kind is not GUIDELINES)
 
 
 class Card(NamedTuple):
@@ -102,7 +104,8 @@ class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
         self.newsletter_pages()
         self.subscribe_page()
         for page in self.view.pages:
-            self.page(page)
+            if self.own(page):  # an untranslated page is staged in its own language
+                self.page(page)
         self.home()
         self.static_files()
         return self.files
@@ -112,13 +115,14 @@ class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
         if not self.view.stories:
             return
         cards = []
-        index = section_path(STORIES)
+        index = self.section(STORIES)
         for story in self.view.stories:
             page = staged_path(story)
-            self.files[page] = self.render(
-                "story.md.j2", item=story, front=self.front(story.title, story.quote),
-                image=self.image(story.image, page, story.member), quote=self.quote(story),
-                body=self.body(story, page))
+            if self.own(story):  # an untranslated story's page is staged in its own language
+                self.files[page] = self.render(
+                    "story.md.j2", item=story, front=self.front(story.title, story.quote),
+                    image=self.image(story.image, page, story.member), quote=self.quote(story),
+                    body=self.body(story, page))
             cards.append(Card(story, rel(index, page), self.image(story.image, index, story.member),
                               self.quote(story)))
         self.files[index] = self.render(
@@ -137,6 +141,10 @@ class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
         issues = []
         for letter in self.view.newsletters:
             page = staged_path(letter)
+            issues.append(Issue(letter, t.short_day(letter.send_at.astimezone(self.config.timezone)),
+                                rel(self.section(NEWSLETTERS), page)))
+            if not self.own(letter):
+                continue  # an untranslated issue's page is staged in its own language
             content = issue_content(self.view.community, letter, letter.send_at)
             survey = content.survey
             self.files[page] = self.render(
@@ -148,9 +156,7 @@ class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
                 events=[self.occurrence_line(o, page) for o in content.events],
                 survey=Linked(survey, rel(page, staged_path(survey)))
                 if survey and survey.path in self.public else None)
-            issues.append(Issue(letter, t.short_day(letter.send_at.astimezone(self.config.timezone)),
-                                rel(section_path(NEWSLETTERS), page)))
-        self.files[section_path(NEWSLETTERS)] = self.render(
+        self.files[self.section(NEWSLETTERS)] = self.render(
             "newsletters_index.md.j2", front=self.front(t["newsletters.title"]), issues=issues)
 
     def page(self, page: Page) -> None:
@@ -168,7 +174,7 @@ class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
 
     def subscribe_page(self) -> None:
         """The sign-up page."""
-        self.files["subscribe.md"] = self.render(
+        self.files[f"{self.prefix}subscribe.md"] = self.render(
             "subscribe.md.j2", front=self.front(self.text["signup.title"]), form=self.signup_form())
 
     def home(self) -> None:
@@ -178,42 +184,52 @@ class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
         # No title key: Material then titles the home page with the site name alone.
         front: dict[str, Any] = {"description": c.description} if c.description else {}
         story = view.stories[0] if view.stories else None
-        self.files["index.md"] = self.render(
+        home = f"{self.prefix}index.md"
+        self.files[home] = self.render(
             "home.md.j2", config=c, front=front_matter_text({**front, "hide": ["navigation"]}),
             has_news=bool(view.announcements),
-            cards=[self.news_card(a, "index.md") for a in view.announcements[: c.home_announcements]],
-            events=[self.occurrence_line(o, "index.md")
+            cards=[self.news_card(a, home) for a in view.announcements[: c.home_announcements]],
+            events=[self.occurrence_line(o, home)
                     for o in schedule.upcoming(view.events, view.as_of, c.calendar_months)[:3]],
-            story=Card(story, staged_path(story), self.image(story.image, "index.md", story.member),
+            story=Card(story, rel(home, staged_path(story)), self.image(story.image, home, story.member),
                        self.quote(story)) if story else None,
-            guidelines=[Linked(g, staged_path(g)) for g in view.guidelines])
+            guidelines=[Linked(g, rel(home, staged_path(g))) for g in view.guidelines])
 
     def static_files(self) -> None:
         assets = resources.files("tidings") / "templates" / "site"
         for name in ("tidings.css", "tidings.js"):
             self.files[f"{ASSET_DIR}/{name}"] = (assets / name).read_text(encoding="utf-8")
-        self.files["feed.xml"] = feeds.rss(self.view, self._news_url)
-        self.files["atom.xml"] = feeds.atom(self.view, self._news_url)
+        language = self.language if len(self.config.languages) > 1 else None
+        self.files[f"{self.prefix}feed.xml"] = feeds.rss(self.view, self._news_url, language, self.prefix)
+        self.files[f"{self.prefix}atom.xml"] = feeds.atom(self.view, self._news_url, language, self.prefix)
 
     def _news_url(self, item: Announcement) -> str:
         return page_url(self.config, item)
 
     # -- mkdocs.yml -------------------------------------------------------------------------
-    def mkdocs_config(self, site_dir: Path, overrides: Path, user: dict[str, Any]) -> dict[str, Any]:
+    def nav(self) -> list[Any]:
+        """This language's navigation: every entry a page under its prefix, as the theme's hooks
+        expect (they give each page the nav of its own language)."""
         t = self.text
-        c = self.config
-        nav: list[Any] = [{"Home": "index.md"}]
+        nav: list[Any] = [{t["site.home"]: f"{self.prefix}index.md"}]
         for kind, label in NAV_SECTIONS:
             items = self.view.of_kind(kind.name)
             if not items and kind.name not in ALWAYS_IN_NAV:
                 continue
             if kind is GUIDELINES:  # every guideline in the nav, so its rules are a click away
-                changelog = section_path(kind, "changelog")
-                nav.append({t[label]: [section_path(kind), *(staged_path(g) for g in items), changelog]})
+                own = [staged_path(g) for g in items if self.own(g)]
+                nav.append({t[label]: [self.section(kind), *own, self.section(kind, "changelog")]})
             else:
-                nav.append({t[label]: section_path(kind)})
-        nav.extend({page.title: staged_path(page)} for page in self.view.pages)
-        nav.append({t["signup.title"]: "subscribe.md"})
+                nav.append({t[label]: self.section(kind)})
+        nav.extend({page.title: staged_path(page)} for page in self.view.pages if self.own(page))
+        nav.append({t["signup.title"]: f"{self.prefix}subscribe.md"})
+        return nav
+
+    def mkdocs_config(self, site_dir: Path, overrides: Path, user: dict[str, Any],
+                      nav: list[Any] | None = None) -> dict[str, Any]:
+        """The generated mkdocs.yml merged with the community's; ``nav``: every language's."""
+        c = self.config
+        nav = nav if nav is not None else self.nav()
         theme: dict[str, Any] = {
             "name": "material",
             "language": theme_language(c.language),
@@ -238,7 +254,7 @@ class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
             "use_directory_urls": True,
             "theme": theme,
             "nav": nav,
-            "not_in_nav": _not_in_nav(),
+            "not_in_nav": _not_in_nav(c.languages),
             # Few, cheap extensions: MkDocs builds a Markdown instance per page, so each one
             # costs on every announcement. A community's mkdocs.yml can add more.
             "markdown_extensions": ["attr_list", "admonition", "tables", {"toc": TOC}],
@@ -258,9 +274,16 @@ def stage(view: PublicView, stage_dir: Path, site_dir: Path, *,
     Return the mkdocs.yml path and the docs files removed since the last staging. Files whose
     content is unchanged keep their mtime, so a live preview rebuilds little.
     """
-    stager = Stager(view)
-    files = stager.build()
-    root = view.community.config.root
+    config = view.community.config
+    # One docs tree and one engine build for every language: languages cost their pages only.
+    stagers = [Stager(language_view, lang) for lang, language_view in language_views(view)]
+    files: dict[str, str | bytes] = {}
+    for one in stagers:
+        files.update(one.build())
+    if len(stagers) > 1:
+        files = with_alternates(files, config.languages)
+    stager = stagers[0]
+    root = config.root
     overrides = stage_dir / "overrides"
     user = read_user_config(root)
     user_custom = (user.get("theme") or {}).get("custom_dir") if isinstance(user.get("theme"), dict) else None
@@ -274,14 +297,15 @@ def stage(view: PublicView, stage_dir: Path, site_dir: Path, *,
     sync_tree(overrides, extra)
     assets = root / "assets"
     if assets.is_dir():
-        held_back = embargoed_assets(view)
+        held_back = held_back_assets([one.view for one in stagers])
         for file in sorted(assets.rglob("*")):
             name = f"assets/{file.relative_to(assets).as_posix()}"
             if file.is_file() and name not in held_back:
                 files[name] = file.read_bytes()
     removed = sync_tree(stage_dir / "docs", files)
-    languages = languages or (view.community.config.language,)
-    mkdocs_config = with_languages(stager.mkdocs_config(site_dir, overrides, user), languages)
+    languages = languages or config.languages
+    nav = [entry for one in stagers for entry in one.nav()]
+    mkdocs_config = with_languages(stager.mkdocs_config(site_dir, overrides, user, nav), languages)
     if site_url:
         mkdocs_config["site_url"] = site_url
     if hooks:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from tidings.content.kinds import SURVEYS
 from tidings.content.model import Survey
-from tidings.site.pages_base import Linked, PageWriter, md, rel, section_path, staged_path
+from tidings.site.pages_base import Linked, PageWriter, md, rel, staged_path
 
 
 class SurveyPages(PageWriter):
@@ -20,11 +20,13 @@ class SurveyPages(PageWriter):
         listed = []
         for survey in self.view.surveys:
             page = staged_path(survey)
+            listed.append(Linked(survey, rel(self.section(SURVEYS), page)))
+            if not self.own(survey):
+                continue  # shown in its own language: its page is staged there
             self.files[page] = self.render(
                 "survey.md.j2", item=survey, front=self.front(survey.title),
                 status=self.survey_status(survey), body=self.body(survey, page), results=self.results(survey))
-            listed.append(Linked(survey, rel(section_path(SURVEYS), page)))
-        self.files[section_path(SURVEYS)] = self.render(
+        self.files[self.section(SURVEYS)] = self.render(
             "surveys_index.md.j2", front=self.front(self.text["surveys.title"]), surveys=listed)
 
     def survey_status(self, survey: Survey) -> str:
