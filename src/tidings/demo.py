@@ -43,7 +43,7 @@ def run_demo(root: Path, notify: Notify = quiet) -> Report:
     embargoed = [a for a in community.announcements if a not in view.announcements and not a.draft]
     result = build_site(root, now)
     say(f"tidings demo: {community.config.name}")
-    say(f"  checked {len(community.entries())} content files: no problems")
+    say(f"  checked {len(community.by_path())} content files: no problems")  # translations too
     say(f"  built the public site as of {now.isoformat()} ({result.pages} pages)")
     for item in embargoed:
         say(f"  embargoed until {item.date.isoformat()}: '{item.title}' (not on the site yet)")
