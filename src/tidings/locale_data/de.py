@@ -60,6 +60,7 @@ LABELS = {
                     "abbestellen.",
     "signup.email": "E-Mail-Adresse",
     "signup.name": "Name (freiwillig)",
+    "signup.language": "Sprache",
     "signup.button": "Abonnieren",
     "signup.note": "Kein Tracking, keine Weitergabe. Abmelden mit einem Klick.",
     "mail.early_access": "Vorab · öffentlich am {date}",
@@ -100,6 +101,7 @@ LABELS = {
                               "sie öffentlich sind.",
     "collector.signup.email": "E-Mail-Adresse",
     "collector.signup.name": "Name (freiwillig)",
+    "collector.signup.language": "Sprache",
     "collector.signup.button": "Abonnieren",
     "collector.signup.note": "Wir schicken zuerst einen Bestätigungslink. Jede E-Mail lässt sich mit "
                              "einem Klick abbestellen.",

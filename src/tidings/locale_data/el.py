@@ -59,6 +59,7 @@ LABELS = {
                     "πρώτα έναν σύνδεσμο επιβεβαίωσης, και κάθε email έχει διαγραφή με ένα κλικ.",
     "signup.email": "Διεύθυνση email",
     "signup.name": "Όνομα (προαιρετικό)",
+    "signup.language": "Γλώσσα",
     "signup.button": "Εγγραφή",
     "signup.note": "Χωρίς παρακολούθηση, χωρίς κοινοποίηση. Διαγραφή με ένα κλικ.",
     "mail.early_access": "Πρόωρη πρόσβαση · δημόσιο στις {date}",
@@ -98,6 +99,7 @@ LABELS = {
     "collector.signup.intro": "Νέα, εκδηλώσεις και ιστορίες μελών στο email σας πριν δημοσιευτούν.",
     "collector.signup.email": "Διεύθυνση email",
     "collector.signup.name": "Όνομα (προαιρετικό)",
+    "collector.signup.language": "Γλώσσα",
     "collector.signup.button": "Εγγραφή",
     "collector.signup.note": "Στέλνουμε πρώτα έναν σύνδεσμο επιβεβαίωσης. Από κάθε email μπορείτε να "
                              "διαγραφείτε με ένα κλικ.",

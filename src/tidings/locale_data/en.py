@@ -59,6 +59,7 @@ LABELS = {
                     "link first, and every email has a one-click unsubscribe.",
     "signup.email": "Email address",
     "signup.name": "Name (optional)",
+    "signup.language": "Language",
     "signup.button": "Subscribe",
     "signup.note": "No tracking, no sharing. Unsubscribe with one click.",
     "mail.early_access": "Early access · public on {date}",
@@ -96,6 +97,7 @@ LABELS = {
     "collector.signup.intro": "News, events and member stories, in your inbox before they are public.",
     "collector.signup.email": "Email address",
     "collector.signup.name": "Name (optional)",
+    "collector.signup.language": "Language",
     "collector.signup.button": "Subscribe",
     "collector.signup.note": "We send a confirmation link first. You can unsubscribe from every email "
                              "with one click.",

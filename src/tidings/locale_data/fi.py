@@ -59,6 +59,7 @@ LABELS = {
                     "vahvistuslinkin, ja jokaisessa viestissä on yhden napsautuksen peruutus.",
     "signup.email": "Sähköpostiosoite",
     "signup.name": "Nimi (vapaaehtoinen)",
+    "signup.language": "Kieli",
     "signup.button": "Tilaa",
     "signup.note": "Ei seurantaa, ei jakamista. Peru tilaus yhdellä napsautuksella.",
     "mail.early_access": "Ennakkotieto · julkinen {date}",
@@ -98,6 +99,7 @@ LABELS = {
                               "julkaistaan.",
     "collector.signup.email": "Sähköpostiosoite",
     "collector.signup.name": "Nimi (vapaaehtoinen)",
+    "collector.signup.language": "Kieli",
     "collector.signup.button": "Tilaa",
     "collector.signup.note": "Lähetämme ensin vahvistuslinkin. Voit perua tilauksen jokaisesta "
                              "viestistä yhdellä napsautuksella.",
