@@ -301,3 +301,12 @@ def test_hostile_language_values_never_cause_a_500_or_a_stored_stranger(
     with club.engine.connect() as connection:
         stored = set(connection.execute(sa.select(subscribers.c.lang)).scalars())
     assert stored <= {*LANGUAGES, "zh-TW", None}  # the fixture's own members plus community codes
+
+
+def test_a_bad_address_or_name_is_explained_in_the_forms_language(club: Club) -> None:
+    bad = httpx.post(f"{club.url}/subscribe", data={"email": "not an address", "form_lang": "fi"})
+    assert bad.status_code == 400 and html_lang(bad.text) == "fi"
+    assert FI["collector.signup.check_address"] in bad.text and FI["collector.signup.bad_address"] in bad.text
+    long = httpx.post(f"{club.url}/subscribe", data={"email": "ok@example.org", "name": "N" * 5000,
+                                                      "form_lang": "zh"})
+    assert long.status_code == 400 and ZH["collector.signup.bad_name"] in long.text

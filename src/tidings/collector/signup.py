@@ -129,11 +129,12 @@ async def signup_post(request: Request) -> Response:
         if "\ufffd" in raw:  # bytes that were not UTF-8: no address is spelled like that
             raise ValueError("it is not readable text")
         address, _ = normalize_email(raw)
-    except InputError as exc:
-        return message(request, t["collector.signup.check_name"], str(exc), status=400)
+    except InputError as exc:  # the reason's words come from the checks, in English: a detail
+        return message(request, t["collector.signup.check_name"], t["collector.signup.bad_name"],
+                       status=400, detail=str(exc))
     except ValueError as exc:
-        return message(request, t["collector.signup.check_address"],
-                       f"That address does not look right: {exc}", status=400)
+        return message(request, t["collector.signup.check_address"], t["collector.signup.bad_address"],
+                       status=400, detail=str(exc))
     if c.mails.full():
         raise HTTPException(503, "collector.busy")
     client = c.signer.digest("client", c.proxies.client(request), length=24)

@@ -107,6 +107,8 @@ LABELS = {
                              "einem Klick abbestellen.",
     "collector.signup.check_name": "Bitte prüfe deinen Namen",
     "collector.signup.check_address": "Bitte prüfe die Adresse",
+    "collector.signup.bad_address": "Diese Adresse sieht nicht richtig aus.",
+    "collector.signup.bad_name": "Der Name ist zu lang oder kein lesbarer Text.",
     "collector.signup.sent.title": "Schau in dein Postfach",
     "collector.signup.sent": "Wir haben dir einen Bestätigungslink geschickt. Bis du ihn anklickst, "
                              "bekommst du nichts von uns.",

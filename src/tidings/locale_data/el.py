@@ -105,6 +105,8 @@ LABELS = {
                              "διαγραφείτε με ένα κλικ.",
     "collector.signup.check_name": "Ελέγξτε το όνομά σας",
     "collector.signup.check_address": "Ελέγξτε τη διεύθυνση",
+    "collector.signup.bad_address": "Η διεύθυνση δεν φαίνεται σωστή.",
+    "collector.signup.bad_name": "Το όνομα είναι πολύ μεγάλο ή δεν είναι αναγνώσιμο κείμενο.",
     "collector.signup.sent.title": "Ελέγξτε τα εισερχόμενά σας",
     "collector.signup.sent": "Σας στείλαμε έναν σύνδεσμο επιβεβαίωσης. Δεν θα λάβετε τίποτα μέχρι να "
                              "τον πατήσετε.",

@@ -103,6 +103,8 @@ LABELS = {
                              "with one click.",
     "collector.signup.check_name": "Please check your name",
     "collector.signup.check_address": "Please check the address",
+    "collector.signup.bad_address": "That address does not look right.",
+    "collector.signup.bad_name": "That name is too long or not readable text.",
     "collector.signup.sent.title": "Check your inbox",
     "collector.signup.sent": "We sent you a link to confirm. Nothing is sent to you until you click it.",
     "collector.confirm.title": "Confirm your subscription",

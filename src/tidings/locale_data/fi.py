@@ -105,6 +105,8 @@ LABELS = {
                              "viestistä yhdellä napsautuksella.",
     "collector.signup.check_name": "Tarkista nimesi",
     "collector.signup.check_address": "Tarkista osoite",
+    "collector.signup.bad_address": "Osoite ei näytä oikealta.",
+    "collector.signup.bad_name": "Nimi on liian pitkä tai ei ole luettavaa tekstiä.",
     "collector.signup.sent.title": "Katso sähköpostisi",
     "collector.signup.sent": "Lähetimme sinulle vahvistuslinkin. Emme lähetä mitään ennen kuin "
                              "napsautat sitä.",

@@ -101,6 +101,8 @@ LABELS = {
     "collector.signup.note": "我们会先发送确认链接。每封邮件都可以一键退订。",
     "collector.signup.check_name": "请检查你的姓名",
     "collector.signup.check_address": "请检查邮箱地址",
+    "collector.signup.bad_address": "这个地址看起来不正确。",
+    "collector.signup.bad_name": "名字太长或不是可读的文本。",
     "collector.signup.sent.title": "请查看你的邮箱",
     "collector.signup.sent": "我们已向你发送确认链接。在你点击之前，我们不会给你发送任何内容。",
     "collector.confirm.title": "确认订阅",
