@@ -310,3 +310,16 @@ def test_a_bad_address_or_name_is_explained_in_the_forms_language(club: Club) ->
     long = httpx.post(f"{club.url}/subscribe", data={"email": "ok@example.org", "name": "N" * 5000,
                                                       "form_lang": "zh"})
     assert long.status_code == 400 and ZH["collector.signup.bad_name"] in long.text
+
+
+def test_a_translated_page_puts_the_form_in_its_own_language(make_repo: MakeRepo) -> None:
+    page = "---\ntitle: {title}\n---\n{{{{ signup_form }}}}\n"
+    root = make_repo({"content/pages/join.md": page.format(title="Join"),
+                      "content/pages/join.el.md": page.format(title="Εγγραφή")}, pyproject=MULTI)
+    community = load(root, history=False)
+    writer = Stager(public_view(community, datetime(2030, 1, 1, tzinfo=UTC)))
+    greek = community.versions(community.pages[0])["el"]
+    writer.page(greek)
+    staged = str(writer.files[next(name for name in writer.files if "join" in name)])
+    assert 'name="form_lang" value="el"' in staged and EL["signup.email"] in staged
+    assert re.findall(r'<option value="(\w+)"[^>]* selected>', staged) == ["el"]

@@ -159,7 +159,7 @@ class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
         """Any other page, as written; ``{{ signup_form }}`` in it becomes the sign-up form."""
         path = staged_path(page)
         extra = {"hide": list(page.hide)} if page.hide else {}
-        body = self.body(page, path).replace("{{ signup_form }}", self.signup_form())
+        body = self.body(page, path).replace("{{ signup_form }}", self.signup_form(page.lang))
         self.files[path] = self.render(
             "page.md.j2", item=page, front=self.front(page.title, page.description, **extra),
             has_h1=any(line.startswith("# ") for line in page.body.splitlines()), body=body)
