@@ -323,3 +323,15 @@ def test_a_translated_page_puts_the_form_in_its_own_language(make_repo: MakeRepo
     staged = str(writer.files[next(name for name in writer.files if "join" in name)])
     assert 'name="form_lang" value="el"' in staged and EL["signup.email"] in staged
     assert re.findall(r'<option value="(\w+)"[^>]* selected>', staged) == ["el"]
+
+
+def test_confirming_a_finnish_signup_answers_in_finnish(club: Club) -> None:
+    with club.engine.connect() as connection:
+        version = consent_version(connection, club.members["fi"])
+    link = f"{club.url}/confirm/{token('confirm', 'subscribe', str(club.members['fi']), version)}"
+    csrf = form_csrf(httpx.get(link).text)
+    done = httpx.post(link, data={"csrf": csrf}, headers={"Accept-Language": "de"})
+    assert done.status_code == 200 and html_lang(done.text) == "fi"
+    assert FI["collector.confirm.done"] in done.text
+    again = httpx.post(link, data={"csrf": csrf})
+    assert again.status_code == 400 and FI["collector.confirm.used"] in again.text

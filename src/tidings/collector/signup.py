@@ -33,6 +33,7 @@ from tidings.collector.web import (
     read_form,
     speak,
     speak_to,
+    words,
 )
 from tidings.errors import InputError, TokenError
 from tidings.inputs import clean_name
@@ -191,5 +192,5 @@ async def confirm_post(request: Request) -> Response:
     subscriber_id = _confirm_token(request, c, token)
     check_csrf(c, await read_form(request), token)
     await transact(c.engine, lambda connection: _confirm(connection, subscriber_id))
-    t = speak_to(request, member(c, subscriber_id))
+    t = words(request)  # the member's language, set by _confirm_token
     return message(request, t["collector.confirm.done.title"], t["collector.confirm.done"])
