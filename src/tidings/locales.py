@@ -89,3 +89,8 @@ def language_name(code: str, in_language: str | None = None) -> str:
     except (UnknownLocaleError, ValueError):
         return code
     return name[:1].upper() + name[1:] if name else code
+
+
+def language_choices(languages: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
+    """(code, own name) of each language, for a form's ``<select>``: a reader finds their own."""
+    return [(code, language_name(code)) for code in languages]

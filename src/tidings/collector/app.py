@@ -11,12 +11,15 @@ from pathlib import Path
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Scope
 
+from tidings.collector.language import negotiate
 from tidings.collector.limits import Limits, RequestLimits, TrustedProxies
 from tidings.collector.mailqueue import ConfirmationQueue
 from tidings.collector.signup import confirm_page, confirm_post, signup_page, signup_post
@@ -71,8 +74,9 @@ def create_app(root: Path, *, transport: Transport | None = None, engine: Engine
         yield
         await mails.close(limits.mail_drain_seconds)  # what is queued is sent before the process ends
 
-    def refuse(status: int, text: str) -> Response:
-        return refusal(collector, status, text)
+    def refuse(scope: Scope, status: int, text: str) -> Response:
+        language = negotiate(config, Headers(scope=scope).get("accept-language"))
+        return refusal(collector, language, status, text)
 
     app = Starlette(routes=ROUTES, exception_handlers={HTTPException: http_error}, lifespan=lifespan,
                     middleware=[Middleware(RequestLimits, limits=limits, refuse=refuse)])

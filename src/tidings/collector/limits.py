@@ -75,7 +75,7 @@ class Disconnected(Exception):
     pass
 
 
-Refusal = Callable[[int, str], Response]
+Refusal = Callable[[Scope, int, str], Response]  # the scope tells the language of the page
 
 
 class RequestLimits:
@@ -137,6 +137,7 @@ class RequestLimits:
                 return b"".join(chunks)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, status: int) -> None:
-        response = self.refuse(status, f"collector.request.{status}")  # a label, in the page's language
+        # A label, shown in the language the request's headers ask for.
+        response = self.refuse(scope, status, f"collector.request.{status}")
         response.headers["Connection"] = "close"  # the rest of the body is never read
         await response(scope, receive, send)

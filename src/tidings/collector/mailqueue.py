@@ -26,12 +26,13 @@ RETRY_PAUSES = (2.0, 10.0, 60.0)  # a relay that is down briefly still gets the 
 
 @dataclass(frozen=True)
 class ConfirmationJob:
-    """One confirmation mail: the recipient as SMTP needs it and the signed link."""
+    """One confirmation mail: the recipient as SMTP needs it, the signed link, the sign-up's language."""
 
     recipient: str
     name: str | None
     link: str
     message_id: str
+    lang: str | None = None
 
 
 class ConfirmationQueue:
@@ -71,7 +72,8 @@ class ConfirmationQueue:
 
     async def _send(self, worker: int, job: ConfirmationJob) -> None:
         data = confirmation_message(self.config, job.name, job.recipient, job.link,
-                                    message_id=job.message_id, moment=now())
+                                    message_id=job.message_id, moment=now(),
+                                    lang=job.lang)
         sender = parseaddr(self.config.sender)[1]
         for attempt, pause in enumerate((*RETRY_PAUSES, None), start=1):
             try:

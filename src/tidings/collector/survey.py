@@ -1,4 +1,8 @@
-"""Survey answers from email buttons: a GET shows the form with the answer chosen, a POST saves it."""
+"""Survey answers from email buttons: a GET shows the form with the answer chosen, a POST saves it.
+
+The form is the survey's translation in the member's language; answers are stored by survey id,
+question id and option number, the same in every translation, so results count across languages.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +18,14 @@ from tidings.collector.web import (
     check_csrf,
     collector_of,
     csrf_token,
+    language_of,
+    member,
     message,
     page,
     read_form,
     small_number,
+    speak_to,
+    words,
 )
 from tidings.content.model import Survey
 from tidings.errors import InputError, TokenError
@@ -25,22 +33,26 @@ from tidings.inputs import clean_text
 from tidings.store import now
 
 
-def _survey_token(c: Collector, token: str) -> tuple[str, str, Survey, bool]:
+def _survey_token(request: Request, c: Collector, token: str) -> tuple[str, str, Survey, bool]:
+    """Whose link, from which issue, and the survey in the member's language (pages speak it)."""
     try:
         link = c.signer.verify_link("survey", token, 3)
     except TokenError:
         raise HTTPException(400, "collector.survey.invalid") from None
     subscriber_id, issue, survey_id = link.values
+    if not link.preview and subscriber_id.isascii() and subscriber_id.isdigit():
+        speak_to(request, member(c, int(subscriber_id)))
     survey = next((s for s in c.community.surveys if s.id == survey_id), None)
     if survey is None:
         raise HTTPException(404, "collector.survey.unknown")
-    return subscriber_id, issue, survey, link.preview
+    translated = c.community.versions(survey).get(language_of(request), survey)
+    return subscriber_id, issue, translated, link.preview
 
 
 def _closed(request: Request, survey: Survey) -> Response | None:
     if survey.is_open(now()):
         return None
-    t = collector_of(request).text
+    t = words(request)
     if survey.closes and survey.closes <= now():
         return message(request, t["collector.survey.closed.title"],
                        t["collector.survey.closed"].format(title=survey.title), status=410)
@@ -62,7 +74,7 @@ def _open_survey(request: Request) -> SurveyLink | Response:
     """The link's open survey, or the page that says it is closed or not open yet."""
     c = collector_of(request)
     token = request.path_params["token"]
-    subscriber_id, issue, survey, preview = _survey_token(c, token)
+    subscriber_id, issue, survey, preview = _survey_token(request, c, token)
     closed = _closed(request, survey)
     if closed is not None:
         return closed
@@ -83,15 +95,15 @@ async def survey_page(request: Request) -> Response:
         if question.id == chosen_question:
             pick = small_number(request.query_params.get("a", ""))
             if pick is None or pick >= len(question.options):
-                raise HTTPException(400, c.text["collector.survey.not_an_option"])
+                raise HTTPException(400, "collector.survey.not_an_option")
         questions.append({"id": question.id, "text": question.text, "options": question.options,
                           "chosen": pick})
     return page(request, "survey.html", title=survey.title, intro="", questions=questions,
                 allow_comment=survey.allow_comment, action=str(request.url.path), csrf=csrf_token(c, token),
-                preview=c.text["collector.survey.preview_note"] if link.preview else "")
+                preview=words(request)["collector.survey.preview_note"] if link.preview else "")
 
 
-def _chosen(c: Collector, survey: Survey, form: FormData) -> dict[str, int]:
+def _chosen(survey: Survey, form: FormData) -> dict[str, int]:
     chosen: dict[str, int] = {}
     known = {q.id: q for q in survey.questions}
     for key, value in form.multi_items():
@@ -100,10 +112,10 @@ def _chosen(c: Collector, survey: Survey, form: FormData) -> dict[str, int]:
         question = known.get(key[2:])
         option = small_number(value)
         if question is None or option is None or option >= len(question.options):
-            raise HTTPException(400, c.text["collector.survey.not_an_option"])
+            raise HTTPException(400, "collector.survey.not_an_option")
         chosen[question.id] = option
     if not chosen:
-        raise HTTPException(400, c.text["collector.survey.choose"])
+        raise HTTPException(400, "collector.survey.choose")
     return chosen
 
 
@@ -112,19 +124,20 @@ async def survey_post(request: Request) -> Response:
     if isinstance(link, Response):
         return link
     c, token, survey = link.collector, link.token, link.survey
+    t = words(request)
     if link.preview:  # a preview or test copy shows the form; what is sent from it is never stored
-        return message(request, c.text["collector.preview.title"], c.text["collector.survey.preview_done"])
+        return message(request, t["collector.preview.title"], t["collector.survey.preview_done"])
     form = await read_form(request)
     check_csrf(c, form, token)
-    chosen = _chosen(c, survey, form)
+    chosen = _chosen(survey, form)
     try:
         comment = clean_text(str(form.get("comment", ""))) if survey.allow_comment else None
     except InputError as exc:
-        return message(request, c.text["collector.survey.shorten"], str(exc), status=400)
+        return message(request, t["collector.survey.shorten"], str(exc), status=400)
     respondent = c.respondent(survey.id, link.subscriber_id)
     moment = now()
     rows = [{"survey": survey.id, "question": question_id, "respondent": respondent, "option": option,
              "comment": comment, "issue": link.issue, "answered_at": moment}
             for question_id, option in chosen.items()]
     await c.writer.write(rows)  # returns once committed
-    return message(request, c.text["collector.survey.done.title"], c.text["collector.survey.done"])
+    return message(request, t["collector.survey.done.title"], t["collector.survey.done"])

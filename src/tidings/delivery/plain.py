@@ -23,9 +23,11 @@ def qp(text: str) -> bytes:
 
 
 def confirmation_message(config: Config, name: str | None, email: str, link: str, *,
-                         message_id: str, moment: datetime) -> bytes:
-    """The mail that asks a new subscriber to confirm: plain text, same header code as issues."""
-    words = texts_for(config)
+                         message_id: str, moment: datetime, lang: str | None = None) -> bytes:
+    """The mail that asks a new subscriber to confirm, in ``lang`` (one of the community's
+    languages; the default when None): plain text, same header code as issues."""
+    lang = lang or config.language
+    words = texts_for(config, lang)
     text = (words["mail.confirm.body"].format(name=config.name, link=link) + "\n\n"
             f"--\n{config.contact}\n")
     sender_name, sender_email = parseaddr(config.sender)
@@ -39,6 +41,7 @@ def confirmation_message(config: Config, name: str | None, email: str, link: str
         header("Subject", words["mail.confirm.subject"].format(name=config.name)),
         f"Date: {format_datetime(moment)}".encode() + CRLF,
         message_id_header(message_id),
+        header("Content-Language", lang),
         b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n",
         b"Content-Transfer-Encoding: " + encoding + CRLF + CRLF,
         body,

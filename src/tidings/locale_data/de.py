@@ -60,6 +60,7 @@ LABELS = {
                     "abbestellen.",
     "signup.email": "E-Mail-Adresse",
     "signup.name": "Name (freiwillig)",
+    "signup.language": "Sprache",
     "signup.button": "Abonnieren",
     "signup.note": "Kein Tracking, keine Weitergabe. Abmelden mit einem Klick.",
     "mail.early_access": "Vorab · öffentlich am {date}",
@@ -100,11 +101,14 @@ LABELS = {
                               "sie öffentlich sind.",
     "collector.signup.email": "E-Mail-Adresse",
     "collector.signup.name": "Name (freiwillig)",
+    "collector.signup.language": "Sprache",
     "collector.signup.button": "Abonnieren",
     "collector.signup.note": "Wir schicken zuerst einen Bestätigungslink. Jede E-Mail lässt sich mit "
                              "einem Klick abbestellen.",
     "collector.signup.check_name": "Bitte prüfe deinen Namen",
     "collector.signup.check_address": "Bitte prüfe die Adresse",
+    "collector.signup.bad_address": "Diese Adresse sieht nicht richtig aus.",
+    "collector.signup.bad_name": "Der Name ist zu lang oder kein lesbarer Text.",
     "collector.signup.sent.title": "Schau in dein Postfach",
     "collector.signup.sent": "Wir haben dir einen Bestätigungslink geschickt. Bis du ihn anklickst, "
                              "bekommst du nichts von uns.",

@@ -59,6 +59,7 @@ LABELS = {
                     "πρώτα έναν σύνδεσμο επιβεβαίωσης, και κάθε email έχει διαγραφή με ένα κλικ.",
     "signup.email": "Διεύθυνση email",
     "signup.name": "Όνομα (προαιρετικό)",
+    "signup.language": "Γλώσσα",
     "signup.button": "Εγγραφή",
     "signup.note": "Χωρίς παρακολούθηση, χωρίς κοινοποίηση. Διαγραφή με ένα κλικ.",
     "mail.early_access": "Πρόωρη πρόσβαση · δημόσιο στις {date}",
@@ -98,11 +99,14 @@ LABELS = {
     "collector.signup.intro": "Νέα, εκδηλώσεις και ιστορίες μελών στο email σας πριν δημοσιευτούν.",
     "collector.signup.email": "Διεύθυνση email",
     "collector.signup.name": "Όνομα (προαιρετικό)",
+    "collector.signup.language": "Γλώσσα",
     "collector.signup.button": "Εγγραφή",
     "collector.signup.note": "Στέλνουμε πρώτα έναν σύνδεσμο επιβεβαίωσης. Από κάθε email μπορείτε να "
                              "διαγραφείτε με ένα κλικ.",
     "collector.signup.check_name": "Ελέγξτε το όνομά σας",
     "collector.signup.check_address": "Ελέγξτε τη διεύθυνση",
+    "collector.signup.bad_address": "Η διεύθυνση δεν φαίνεται σωστή.",
+    "collector.signup.bad_name": "Το όνομα είναι πολύ μεγάλο ή δεν είναι αναγνώσιμο κείμενο.",
     "collector.signup.sent.title": "Ελέγξτε τα εισερχόμενά σας",
     "collector.signup.sent": "Σας στείλαμε έναν σύνδεσμο επιβεβαίωσης. Δεν θα λάβετε τίποτα μέχρι να "
                              "τον πατήσετε.",

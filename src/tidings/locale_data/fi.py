@@ -59,6 +59,7 @@ LABELS = {
                     "vahvistuslinkin, ja jokaisessa viestissä on yhden napsautuksen peruutus.",
     "signup.email": "Sähköpostiosoite",
     "signup.name": "Nimi (vapaaehtoinen)",
+    "signup.language": "Kieli",
     "signup.button": "Tilaa",
     "signup.note": "Ei seurantaa, ei jakamista. Peru tilaus yhdellä napsautuksella.",
     "mail.early_access": "Ennakkotieto · julkinen {date}",
@@ -98,11 +99,14 @@ LABELS = {
                               "julkaistaan.",
     "collector.signup.email": "Sähköpostiosoite",
     "collector.signup.name": "Nimi (vapaaehtoinen)",
+    "collector.signup.language": "Kieli",
     "collector.signup.button": "Tilaa",
     "collector.signup.note": "Lähetämme ensin vahvistuslinkin. Voit perua tilauksen jokaisesta "
                              "viestistä yhdellä napsautuksella.",
     "collector.signup.check_name": "Tarkista nimesi",
     "collector.signup.check_address": "Tarkista osoite",
+    "collector.signup.bad_address": "Osoite ei näytä oikealta.",
+    "collector.signup.bad_name": "Nimi on liian pitkä tai ei ole luettavaa tekstiä.",
     "collector.signup.sent.title": "Katso sähköpostisi",
     "collector.signup.sent": "Lähetimme sinulle vahvistuslinkin. Emme lähetä mitään ennen kuin "
                              "napsautat sitä.",

@@ -27,6 +27,8 @@ from tidings.content.model import Announcement, Newsletter, Page, Story
 from tidings.embargo import PublicView
 from tidings.errors import ContentError
 from tidings.issue import issue_content
+from tidings.labels import texts_for
+from tidings.locales import language_choices
 from tidings.site import feeds
 from tidings.site.event_pages import EventPages
 from tidings.site.guideline_pages import GuidelinePages
@@ -163,14 +165,18 @@ class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
         """Any other page, as written; ``{{ signup_form }}`` in it becomes the sign-up form."""
         path = staged_path(page)
         extra = {"hide": list(page.hide)} if page.hide else {}
-        body = self.body(page, path).replace("{{ signup_form }}", self.signup_form())
+        body = self.body(page, path).replace("{{ signup_form }}", self.signup_form(page.lang))
         self.files[path] = self.render(
             "page.md.j2", item=page, front=self.front(page.title, page.description, **extra),
             has_h1=any(line.startswith("# ") for line in page.body.splitlines()), body=body)
 
-    def signup_form(self) -> str:
-        """A plain HTML form posting to the collector (double opt-in happens there)."""
-        return self.render("signup_form.html.j2", action=self.config.collector("subscribe"))
+    def signup_form(self, lang: str | None = None) -> str:
+        """A plain HTML form posting to the collector (double opt-in happens there), in ``lang``
+        (default: the language of the page labels), which its language choice preselects."""
+        lang = lang or self.text.language
+        t = self.text if lang == self.text.language else texts_for(self.config, lang)
+        return self.render("signup_form.html.j2", action=self.config.collector("subscribe"), t=t, lang=lang,
+                           languages=language_choices(self.config.languages))
 
     def subscribe_page(self) -> None:
         """The sign-up page."""

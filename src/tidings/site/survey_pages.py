@@ -47,14 +47,18 @@ class SurveyPages(PageWriter):
         if not rows:
             return ""
         people = len({r.respondent for r in rows})
+        # feedback/ holds the source's option texts: a translation counts them by position.
+        source = next((s for s in self.view.community.surveys if s.id == survey.id), survey)
+        stored = {q.id: q.options for q in source.questions}
         out = [f"\n## {t['surveys.results']}\n\n", f"*{t['surveys.responses'].format(count=people)}*\n\n"]
         for question in survey.questions:
             answered = [r for r in rows if r.question == question.id]
             if not answered:
                 continue
             out.append(f"**{md(question.text)}**\n\n<div class=\"tidings-results\">\n")
-            for option in question.options:
-                count = sum(1 for r in answered if r.answer == option)
+            for index, option in enumerate(question.options):
+                names = {option, *stored.get(question.id, ())[index:index + 1]}
+                count = sum(1 for r in answered if r.answer in names)
                 share = round(100 * count / len(answered))
                 label = html.escape(option)
                 out.append(
