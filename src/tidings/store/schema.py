@@ -121,6 +121,43 @@ confirmation_mails = sa.Table(
 sa.Index("ix_confirmation_mails_address_at", confirmation_mails.c.address, confirmation_mails.c.at)
 sa.Index("ix_confirmation_mails_at", confirmation_mails.c.at)
 
+# A member's question, complaint or reply that somebody on the team must answer. The address and
+# the text stay here (never in git or the report); the report reads counts and ages only.
+followups = sa.Table(
+    "followups", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source", sa.String(16), nullable=False),  # survey (a comment), reply (to an issue), …
+    sa.Column("kind", sa.String(16)),  # question, complaint, … (None: not said)
+    sa.Column("issue", sa.String(200)),  # the newsletter it answers or came from: threads by issue
+    sa.Column("survey", sa.String(200)),
+    sa.Column("subscriber_id", sa.Integer, sa.ForeignKey("subscribers.id", ondelete="SET NULL")),
+    sa.Column("email", sa.String(320)),  # kept only when the member asked for an answer or wrote
+    sa.Column("name", sa.String(200)),
+    sa.Column("subject", sa.Text),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("message_id", sa.String(998)),  # of the member's mail: filing it twice is a no-op
+    sa.Column("state", sa.String(16), nullable=False),  # open, answered, resolved
+    sa.Column("owner", sa.String(200)),
+    sa.Column("received_at", UTCDateTime(), nullable=False),
+    sa.Column("answered_at", UTCDateTime()),  # the first answer
+    sa.Column("resolved_at", UTCDateTime()),
+)
+sa.Index("ix_followups_state", followups.c.state)
+sa.Index("ix_followups_message_id", followups.c.message_id, unique=True)
+
+# Every message of a follow-up's thread after the first: the team's answers and the member's replies.
+followup_messages = sa.Table(
+    "followup_messages", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("followup_id", sa.Integer, sa.ForeignKey("followups.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("direction", sa.String(8), nullable=False),  # in (from the member), out (our answer)
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("author", sa.String(200)),
+    sa.Column("message_id", sa.String(998)),
+    sa.Column("body", sa.Text, nullable=False),
+)
+sa.Index("ix_followup_messages_followup", followup_messages.c.followup_id)
+
 schema_version = sa.Table(
     "tidings_schema", metadata,
     sa.Column("version", sa.Integer, primary_key=True),
@@ -146,4 +183,5 @@ MIGRATIONS: list[Callable[[sa.Connection], None]] = [
     _create(subscribers, consent_events, send_runs, send_log, issues_done),
     _create(answers, signup_attempts),
     _collector_limits,
+    _create(followups, followup_messages),
 ]
