@@ -175,6 +175,17 @@ def check_newsletters(community: model.Community, root: Path, unloaded: Sequence
     return problems
 
 
+def check_topics(community: model.Community, unloaded: Sequence[Unloaded] = ()) -> list[Problem]:
+    """A topic's ``survey`` (its quick poll) must exist, like a newsletter's."""
+    surveys = {s.id for s in community.surveys}
+    broken = set().union(*(u.names for u in unloaded if u.kind == SURVEYS.name))
+    known = ", ".join(sorted(surveys)) or "none"
+    return [Problem(topic.path, topic.line_of("survey"),
+                    f"survey '{topic.survey}' does not exist (known surveys: {known})", "survey")
+            for topic in community.topics
+            if topic.survey and topic.survey not in surveys and topic.survey not in broken]
+
+
 def load_feedback(root: Path, community: model.Community, unloaded: Sequence[Unloaded] = ()
                   ) -> tuple[dict[str, tuple[FeedbackRow, ...]], list[Problem]]:
     """``feedback/*.csv``: each file named after a survey, each answer one of its options."""
