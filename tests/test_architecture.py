@@ -53,6 +53,7 @@ FLOORS: dict[str, int] = {
     "tidings.feedback": OUTPUT,
     # commands: parse arguments and put outputs together
     "tidings.cli": COMMAND,
+    "tidings.cli_new": COMMAND,
     "tidings.__main__": COMMAND,
     "tidings.repo_check": COMMAND,
     "tidings.demo": COMMAND,
