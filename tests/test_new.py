@@ -133,8 +133,8 @@ HOSTILE = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None)
-@given(title=HOSTILE, kind=st.sampled_from(["announcement", "topic", "newsletter", "survey"]))
+@settings(max_examples=100, deadline=None)
+@given(title=HOSTILE, kind=st.sampled_from([k.name for k in KINDS]))
 def test_any_title_loads_back_the_same_on_one_line_with_a_usable_file_name(title: str, kind: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
@@ -152,3 +152,41 @@ def test_any_title_loads_back_the_same_on_one_line_with_a_usable_file_name(title
         (entry,) = community.entries()
         assert entry.title == " ".join("".join(" " if ord(c) < 32 or 0x7f <= ord(c) <= 0x9f
                                                or c in "\u2028\u2029" else c for c in title).split())
+
+
+@pytest.mark.parametrize("kind", [k.name for k in KINDS])
+def test_a_translation_written_by_new_of_keeps_its_source_and_passes_check(kind: str,
+                                                                            make_repo: MakeRepo) -> None:
+    root = make_repo({}, pyproject=LANGUAGES)
+    today = date(2027, 1, 12)
+    week = "2027-W03" if kind == "topic" else None
+    source = new_file(root, NewFile(kind, "Offline packs", week=week), today=today)
+    written = new_file(root, NewFile(kind, "Offline-paketit", lang="fi", of=source), today=today)
+    assert written == source.removesuffix(".md") + ".fi.md"
+    community, problems = check(root, history=False)
+    assert community is not None
+    assert [str(p) for p in problems if p.severity == "error"] == []
+    finnish = community.translations[source]["fi"]
+    assert finnish.title == "Offline-paketit" and finnish.lang == "fi"
+    assert finnish.slug == community.by_path()[source].slug
+
+
+def test_new_of_refuses_what_would_not_be_a_translation(make_repo: MakeRepo) -> None:
+    root = make_repo({}, pyproject=LANGUAGES)
+    today = date(2027, 1, 12)
+    source = new_file(root, NewFile("announcement", "Offline packs"), today=today)
+    finnish = NewFile("announcement", "Offline-paketit", lang="fi", of=source)
+    translation = new_file(root, finnish, today=today)
+    for request, error, message in [
+        (NewFile("announcement", "Hei", of=source), UsageError, "--of needs --lang"),
+        (NewFile("announcement", "Hei", lang="en", of=source), UsageError, "already in en"),
+        (NewFile("announcement", "Hei", lang="fi", of="content/announcements/nope.md"), UsageError,
+         "--of: no such file"),
+        (NewFile("story", "Hei", lang="fi", of=source), UsageError, "--of: .* is not a story"),
+        (NewFile("announcement", "Hei", lang="fi", of=translation), UsageError, "name the source file"),
+        (NewFile("announcement", "Hei", lang="fi", of=source, date="2027-01-01"), UsageError,
+         "a translation takes its --date"),
+        (NewFile("announcement", "Hei", lang="fi", of=source), InputError, "exists already"),
+    ]:
+        with pytest.raises(error, match=message):
+            new_file(root, request, today=today)

@@ -20,6 +20,8 @@ def add_new_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", metavar="CODE", help="the language of an item written in one language only")
     parser.add_argument("--draft", action="store_true", help="write 'draft: true' (kept off the site)")
     parser.add_argument("--host", metavar="TEXT", help="a topic's host: 'Name, role'")
+    parser.add_argument("--of", metavar="PATH", help="write the --lang translation of this source file "
+                        "(its words to translate, next to it as x.LANG.md)")
     parser.add_argument("--slug", metavar="NAME", help="the file name without .md (default: from the title)")
 
 
@@ -28,6 +30,6 @@ def cmd_new(args: argparse.Namespace) -> int:
     from tidings.content.new import NewFile, new_file
 
     request = NewFile(args.kind, args.title, date=args.date, week=args.week, lang=args.lang,
-                      draft=args.draft, host=args.host, slug=args.slug)
+                      draft=args.draft, host=args.host, slug=args.slug, of=args.of)
     print(new_file(args.root, request))
     return 0

@@ -19,7 +19,7 @@ from typing import Any
 from tidings.config import Config, load_config
 from tidings.content import weeks
 from tidings.content.crosscheck import SITE_ROOT_NAMES
-from tidings.content.kinds import KINDS, SURVEYS, TOPICS, Kind
+from tidings.content.kinds import KINDS, NEWSLETTERS, SURVEYS, TOPICS, Kind
 from tidings.content.paths import slugify
 from tidings.content.schema import SLUG_RE
 from tidings.content.skeletons import SKELETONS, Draft
@@ -46,6 +46,7 @@ class NewFile:
     draft: bool = False
     host: str | None = None
     slug: str | None = None
+    of: str | None = None  # the source file of a translation: content/announcements/x.md
 
 
 def find_kind(name: str) -> Kind[Any]:
@@ -174,6 +175,10 @@ def new_file(root: Path, request: NewFile, today: date | None = None) -> str:
         raise UsageError(f"--host is for topics; a {kind.name} has no host key")
     if request.draft and not kind.can_be_draft:
         raise UsageError(f"a {kind.name} cannot be a draft")
+    if request.of is not None:
+        rel, meta, body = _translation(root, request, kind, config, title)
+        create_exclusive(root / rel, format_content(meta, body).encode("utf-8"))
+        return rel
     lang = _lang(request, config)
     if kind is TOPICS and when is None and week is None:
         week = propose_week(root, today)
@@ -191,6 +196,47 @@ def new_file(root: Path, request: NewFile, today: date | None = None) -> str:
                          "(choose another with --slug)", field="slug")
     create_exclusive(root / rel, format_content(meta, body).encode("utf-8"))
     return rel
+
+
+def _translation(root: Path, request: NewFile, kind: Kind[Any], config: Config, title: str
+                 ) -> tuple[str, dict[str, Any], str]:
+    """(path, front matter, body) of the ``request.lang`` version of ``request.of``: its words to
+    translate (the kind's ``translated`` keys and the body), everything else taken from the source."""
+    assert request.of is not None
+    if request.lang is None:
+        raise UsageError("--of needs --lang: the language of the translation, e.g. --lang fi")
+    lang = _lang(request, config)
+    if lang not in config.languages:
+        raise UsageError(f"--lang: a translation is in one of the community's languages "
+                         f"([tool.tidings] languages = {list(config.languages)}), not '{lang}'")
+    if request.date or request.week or request.slug:
+        raise UsageError("a translation takes its --date, --week and file name from its source: "
+                         "leave them out")
+    rel = request.of.strip().removeprefix("./")
+    file = root / rel
+    if not file.is_file():
+        raise UsageError(f"--of: no such file {rel}")
+    if Path(rel).parent.as_posix() != kind.folder or file.suffix != ".md":
+        raise UsageError(f"--of: {rel} is not a {kind.name} (those are in {kind.folder}/)")
+    stem, suffix, _ = name_language(file.stem)
+    if suffix is not None:
+        raise UsageError(f"--of: {rel} is a translation; name the source file ({kind.folder}/{stem}.md)")
+    source, problems = parse_source(rel, file.read_text(encoding="utf-8", errors="replace"))
+    if source is None:
+        raise UsageError(f"--of: {rel} cannot be read ({problems[0].message}): run check")
+    written = source.meta.get("lang")
+    if lang == (written if isinstance(written, str) else config.language):
+        raise UsageError(f"--of: {rel} is already in {lang}: a translation is in another language")
+    meta: dict[str, Any] = {"subject" if kind is NEWSLETTERS else "title": title}
+    meta.update((key, source.meta[key]) for key in kind.translated if key in source.meta and key not in meta)
+    if request.host:
+        meta["host"] = single_line(request.host)
+    if request.draft:
+        meta["draft"] = True
+    target = f"{kind.folder}/{stem}.{lang}.md"
+    if (root / target).exists():
+        raise InputError(f"{target} exists already: nothing was written", field="lang")
+    return target, meta, source.body
 
 
 def create_exclusive(path: Path, data: bytes) -> None:
