@@ -190,3 +190,14 @@ def test_new_of_refuses_what_would_not_be_a_translation(make_repo: MakeRepo) -> 
     ]:
         with pytest.raises(error, match=message):
             new_file(root, request, today=today)
+
+
+def test_text_that_was_not_utf8_on_the_command_line_is_refused_without_a_traceback(
+        make_repo: MakeRepo, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_repo({})
+    not_utf8 = b"Caf\xe9".decode("utf-8", "surrogateescape")  # how Python passes such an argument
+    assert main(["--root", str(root), "new", "topic", not_utf8, "--week", "2027-W03"]) == 1
+    assert main(["--root", str(root), "new", "topic", "Fine", "--week", "2027-W03", "--host", not_utf8]) == 1
+    err = capsys.readouterr().err
+    assert "the title is not UTF-8 text" in err and "the host is not UTF-8 text" in err
+    assert "Traceback" not in err and not (root / "content").exists()

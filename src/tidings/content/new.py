@@ -71,10 +71,15 @@ def file_slug(title: str) -> str | None:
     return slug
 
 
-def _title(text: str) -> str:
+def _line(text: str, what: str) -> str:
+    """A command-line text on one line (a pasted line break must not end up in a subject)."""
     if SURROGATE_RE.search(text):
-        raise InputError("the title is not UTF-8 text: write it again in a UTF-8 terminal", field="title")
-    title = single_line(text)  # a title is one line: a pasted line break must not end up in a subject
+        raise InputError(f"the {what} is not UTF-8 text: write it again in a UTF-8 terminal", field=what)
+    return single_line(text)
+
+
+def _title(text: str) -> str:
+    title = _line(text, "title")
     if not title:
         raise UsageError("the title is empty: write what the item is called, e.g. new topic \"Offline maps\"")
     return title
@@ -141,6 +146,7 @@ def taken_by(root: Path, kind: Kind[Any], slug: str) -> str | None:
 def propose_week(root: Path, today: date) -> str:
     """The first week after ``today``'s that no topic (of any language) covers yet."""
     taken: set[str] = set()
+    tz = load_config(root).timezone
     folder = root / TOPICS.folder
     for file in sorted(folder.glob("*.md")) if folder.is_dir() else []:
         source, _ = parse_source(file.name, file.read_text(encoding="utf-8", errors="replace"))
@@ -151,7 +157,7 @@ def propose_week(root: Path, today: date) -> str:
             taken.add(written)
         elif isinstance(day, date | str):
             try:
-                taken.add(weeks.week_of(parse_when(day, load_config(root).timezone).date()))
+                taken.add(weeks.week_of(parse_when(day, tz).date()))
             except ValueError:
                 continue
     week = weeks.next_week(weeks.week_of(today))
@@ -183,7 +189,7 @@ def new_file(root: Path, request: NewFile, today: date | None = None) -> str:
     if kind is TOPICS and when is None and week is None:
         week = propose_week(root, today)
     slug = _name(request, kind, title, week or (when or today.isoformat())[:10])
-    host = single_line(request.host) if request.host else None
+    host = _line(request.host, "host") if request.host else None
     meta, body = SKELETONS[kind.name](Draft(title, slug, today, when, week, host or None))
     if lang:
         meta["lang"] = lang
@@ -229,8 +235,8 @@ def _translation(root: Path, request: NewFile, kind: Kind[Any], config: Config, 
         raise UsageError(f"--of: {rel} is already in {lang}: a translation is in another language")
     meta: dict[str, Any] = {"subject" if kind is NEWSLETTERS else "title": title}
     meta.update((key, source.meta[key]) for key in kind.translated if key in source.meta and key not in meta)
-    if request.host:
-        meta["host"] = single_line(request.host)
+    if request.host and _line(request.host, "host"):
+        meta["host"] = _line(request.host, "host")
     if request.draft:
         meta["draft"] = True
     target = f"{kind.folder}/{stem}.{lang}.md"
