@@ -136,7 +136,8 @@ def url(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
 
 def web_url(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
     """A link people open in a browser (a forum thread, a chat channel): http or https only."""
-    if not isinstance(value, str) or not re.fullmatch(r"https?://[^\s/?#]+\S*", value.strip()):
+    if (not isinstance(value, str) or has_control(value)
+            or not re.fullmatch(r"https?://[^\s/?#]+\S*", value.strip())):
         raise ValueError("expected an http:// or https:// link to the forum thread or chat channel, "
                          f"got {_describe(value)}")
     return value.strip()
