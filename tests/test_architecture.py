@@ -55,6 +55,7 @@ FLOORS: dict[str, int] = {
     "tidings.cli": COMMAND,
     "tidings.cli_parser": COMMAND,
     "tidings.plan": OUTPUT,
+    "tidings.cli_new": COMMAND,
     "tidings.__main__": COMMAND,
     "tidings.repo_check": COMMAND,
     "tidings.demo": COMMAND,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import io
-import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -12,7 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tidings import cli_parser
+from tidings.cli_new import HELP, cmd_new
 from tidings.errors import ConfigError, ContentError, Problem, TidingsError, UsageError
+from tidings.output import silence_stdout
 
 if TYPE_CHECKING:
     from tidings.output import Line
@@ -261,6 +261,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "collect": (cmd_collect, "run the collector web service (sign-ups, unsubscribes, survey answers)"),
     "feedback": (cmd_feedback, "survey answers into feedback/ (export from the collector, import a CSV)"),
     "plan": (cmd_plan, "the editorial calendar for the team, week by week, with its gaps"),
+    "new": (cmd_new, HELP),
     "init": (cmd_init, "scaffold a new community repo in DIR"),
     "demo": (cmd_demo, "build the example community's site and show where to look"),
 }
@@ -289,17 +290,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a pipe closed early must fail here, not at interpreter exit
         return status
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
         return 141
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's last flush does not fail again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, io.UnsupportedOperation):
-        pass  # stdout is not a file (captured in a test): nothing is left to flush
 
 
 def _run(argv: Sequence[str] | None) -> int:

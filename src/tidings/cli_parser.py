@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tidings import __version__
+from tidings.cli_new import add_new_arguments
 from tidings.content.kinds import NEWSLETTERS
 
 
@@ -96,6 +97,7 @@ def build(commands: Mapping[str, str]) -> argparse.ArgumentParser:
     importing_answers.add_argument("file", metavar="FILE")
     importing_answers.add_argument("--survey", required=True, metavar="ID")
     _add_plan(parsers["plan"])
+    add_new_arguments(parsers["new"])
     parsers["init"].add_argument("dir", metavar="DIR")
     parsers["init"].add_argument("--name", help="the community's name (default: from DIR)")
     parsers["init"].add_argument("--timezone", default="UTC",

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from tidings.content import model, recurrence, schema
+from tidings.content import model, recurrence, schema, weeks
 from tidings.content.paths import slugify
 from tidings.content.rules import markdown_lines, parse_rules
 from tidings.content.source import SourceFile
@@ -126,4 +126,25 @@ def build_newsletter(src: SourceFile, v: dict[str, Any], ctx: schema.Context) ->
         body_line=src.body_line, subject=v["subject"], send_at=v["send_at"],
         audience=v.get("audience", model.Audience()), include=v.get("include", ()),
         survey=v.get("survey"), preheader=v.get("preheader"), template=v.get("template"),
+    )
+
+
+def build_topic(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> model.Entry | None:
+    if "week" in src.meta and "date" in src.meta:
+        ctx.report(("date",), "give either 'week' or 'date', not both")
+        return None
+    if "week" in v:
+        start = weeks.week_start(*weeks.parse_week(v["week"]), ctx.tz)
+    elif "date" in v:
+        start = v["date"]
+    else:
+        if "week" not in src.meta and "date" not in src.meta:  # else: its value was reported
+            ctx.report((), f"missing required key 'week' (an ISO week such as {weeks.EXAMPLE}) or 'date'")
+        return None
+    if "host" not in src.meta:
+        ctx.notice((), "no host yet: write 'host: Name, role' (who opens the discussion)")
+    return model.Topic(
+        path=src.path, slug=slugify(src.name), title=v["title"], body=src.body,
+        body_line=src.body_line, lang=v.get("lang"), week_start=start, week=v.get("week"),
+        host=v.get("host"), survey=v.get("survey"), discussion=v.get("discussion"),
     )

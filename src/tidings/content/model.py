@@ -159,6 +159,17 @@ class Newsletter(Entry):
     template: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class Topic(Entry):
+    """A discussion topic for one week (or from one day), opened by its host."""
+
+    week_start: datetime  # Monday 00:00 of its week in the community's timezone, or its date
+    week: str | None = None  # "2027-W03" as written; None when the topic gives a date
+    host: str | None = None  # "Aino Virtanen, CTO"; None: nobody yet (the plan lists it)
+    survey: str | None = None
+    discussion: str | None = None
+
+
 E = TypeVar("E", bound=Entry)
 
 
@@ -206,6 +217,10 @@ class ByKind:
     @cached_property
     def newsletters(self) -> tuple[Newsletter, ...]:
         return self.of(Newsletter)
+
+    @cached_property
+    def topics(self) -> tuple[Topic, ...]:
+        return self.of(Topic)
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,12 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tidings.content import model, recurrence
+from tidings.content import model, recurrence, weeks
 from tidings.content.source import SourceFile
 from tidings.dates import parse_duration, parse_when
 from tidings.errors import Problem, Severity
@@ -131,6 +131,29 @@ def slug_id(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
 def url(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
     if not isinstance(value, str) or not re.match(r"^(https?://|mailto:)\S+$", value):
         raise ValueError(f"expected an absolute https:// URL, got {_describe(value)}")
+    return value
+
+
+def web_url(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
+    """A link people open in a browser (a forum thread, a chat channel): http or https only."""
+    if (not isinstance(value, str) or has_control(value)
+            or not re.fullmatch(r"https?://[^\s/?#]+\S*", value.strip())):
+        raise ValueError("expected an http:// or https:// link to the forum thread or chat channel, "
+                         f"got {_describe(value)}")
+    return value.strip()
+
+
+def iso_week(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
+    """An ISO week such as ``2027-W03`` (a YAML number or date is a mistake worth naming)."""
+    day = value.isoformat() if isinstance(value, date) else None
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        day = value
+    if day is not None:
+        raise ValueError(f"expected an ISO week such as {weeks.EXAMPLE}, got date {day} "
+                         f"(for a day, write 'date: {day}')")
+    if not isinstance(value, str):
+        raise ValueError(f"expected an ISO week such as {weeks.EXAMPLE}, got {_describe(value)}")
+    weeks.parse_week(value)
     return value
 
 
@@ -289,4 +312,9 @@ NEWSLETTER: Spec = {
     "subject": (one_line, True), "send_at": (when, True), "audience": (audience, False),
     "include": (include, False), "survey": (slug_id, False), "preheader": (text, False),
     "template": (text, False), "draft": (boolean, False), "lang": (lang, False),
+}
+TOPIC: Spec = {
+    "title": (text, True), "week": (iso_week, False), "date": (when, False),
+    "host": (one_line, False), "survey": (slug_id, False), "discussion": (web_url, False),
+    "lang": (lang, False), "draft": (boolean, False),
 }
