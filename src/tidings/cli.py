@@ -105,7 +105,7 @@ def cmd_newsletter(args: argparse.Namespace) -> int:
     if args.action in ("send", "due"):
         if args.action == "send":
             return run_send(args.root, args.slug, concurrency=args.concurrency, rate=args.rate,
-                            dry_run=args.dry_run, to=args.to, outbox=args.outbox)
+                            dry_run=args.dry_run, to=args.to, outbox=args.outbox, lang=args.lang)
         return run_due(args.root, concurrency=args.concurrency, rate=args.rate, outbox=args.outbox)
     raise UsageError("usage: newsletter render|send|due …")
 
@@ -117,10 +117,10 @@ def newsletter_render(args: argparse.Namespace) -> int:
     from tidings.mail.preview import render_preview
 
     now = _as_of(args.at, args.root)
-    preview = render_preview(args.root, args.slug, now, args.to)
+    preview = render_preview(args.root, args.slug, now, args.to, args.lang)
     state = args.root / ".tidings" / "preview"
-    html_file = Path(args.html) if args.html else state / f"{args.slug}.html"
-    eml_file = Path(args.eml) if args.eml else state / f"{args.slug}.eml"
+    html_file = Path(args.html) if args.html else state / f"{preview.name}.html"
+    eml_file = Path(args.eml) if args.eml else state / f"{preview.name}.eml"
     write_if_changed(html_file, preview.html.encode("utf-8"))
     write_if_changed(eml_file, preview.message)
     if preview.development_key:
@@ -128,7 +128,7 @@ def newsletter_render(args: argparse.Namespace) -> int:
               file=sys.stderr)
     if preview.note:
         print(f"note: {preview.note}", file=sys.stderr)
-    print(f"Rendered '{args.slug}' for {preview.recipient.email} ({len(preview.message) // 1024} KB)")
+    print(f"Rendered '{args.slug}' ({preview.lang}) for {preview.recipient.email} ({preview.size_kb} KB)")
     print(f"  html: {html_file.resolve().as_uri()}")
     print(f"  eml:  {eml_file.resolve()}")
     if args.open:
@@ -276,6 +276,7 @@ def _add_sending(letters: argparse._SubParsersAction[argparse.ArgumentParser]) -
     send.add_argument("slug", metavar="SLUG")
     send.add_argument("--dry-run", action="store_true", help="render every message, send nothing")
     send.add_argument("--to", metavar="ADDRESS", help="send one test copy to ADDRESS only")
+    send.add_argument("--lang", metavar="CODE", help="with --to: the version a reader of CODE gets")
     due = letters.add_parser("due", help="send every issue whose send_at has passed (for a schedule)")
     for command in (send, due):
         command.add_argument("--concurrency", type=int, default=4, metavar="N",
@@ -307,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--eml", metavar="FILE", help="write the whole message (RFC 5322) here")
     render.add_argument("--open", action="store_true", help="open the HTML in a browser")
     render.add_argument("--at", metavar="T", help="render as if sent at T (default: now)")
+    render.add_argument("--lang", metavar="CODE", help="the version a reader of CODE gets (default: theirs)")
     people = parsers["subscribers"].add_subparsers(dest="action", metavar="ACTION")
     add = people.add_parser("add", help="add a subscriber (confirmed: you have their consent)")
     add.add_argument("email", metavar="EMAIL")
