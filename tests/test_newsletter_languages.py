@@ -333,3 +333,26 @@ def test_check_checks_each_language_version_of_an_issue(make_repo: MakeRepo) -> 
     assert any(p.field == "subject" and p.severity == "warning" and p.line == 2 for p in mine), mine
     assert any("'kuva.png' needs an absolute https:// URL" in p.message for p in mine), mine
     assert not [p for p in problems if p.path == "newsletters/2026-12.md" and p.severity == "error"]
+
+
+def test_rendering_a_translation_by_its_file_name_says_how_to_ask_for_it(
+        make_repo: MakeRepo, preview_env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_repo(REPO, pyproject=PYPROJECT)
+    assert main(["--root", str(root), "newsletter", "render", "2026-12.fi"]) == 2
+    err = capsys.readouterr().err
+    assert "newsletter render 2026-12 --lang fi" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("lang", ["en", "fi"])
+def test_a_preview_says_once_at_its_top_that_it_is_a_preview(make_repo: MakeRepo, preview_env: None,
+                                                             lang: str) -> None:
+    root = make_repo(REPO, pyproject=PYPROJECT)
+    eml = root / "copy.eml"
+    assert main(["--root", str(root), "newsletter", "render", "2026-12", "--lang", lang,
+                 "--eml", str(eml), "--html", str(root / "copy.html")]) == 0
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    text, html = parts(message)
+    note = texts_for(load(root).config, lang)["mail.preview"]
+    assert " ".join(text.split()).count(" ".join(note.split())) == 1
+    assert html.count(note) == 1

@@ -15,6 +15,7 @@ from pathlib import Path
 from tidings.content import load
 from tidings.content.kinds import NEWSLETTERS
 from tidings.content.model import Community, Newsletter
+from tidings.content.translations import name_language
 from tidings.errors import UsageError
 from tidings.locales import check_lang
 from tidings.mail.languages import IssueLanguages, pick_language
@@ -49,6 +50,11 @@ def find_newsletter(community: Community, slug: str) -> Newsletter:
     for letter in community.newsletters:
         if letter.slug == slug or letter.path == slug or letter.path == f"{NEWSLETTERS.folder}/{slug}.md":
             return letter
+    base, lang, _ = name_language(slug.removesuffix(".md").rsplit("/", 1)[-1])
+    if lang and any(letter.slug == base for letter in community.newsletters):
+        raise UsageError(f"'{slug}' is the {lang} version of issue '{base}': ask for it with "
+                         f"`newsletter render {base} --lang {lang}` "
+                         f"(or `send {base} --to ADDRESS --lang {lang}`)")
     known = ", ".join(sorted(n.slug for n in community.newsletters)) or "none"
     raise UsageError(f"no newsletter '{slug}' in {NEWSLETTERS.folder}/ (known: {known})")
 

@@ -289,7 +289,7 @@ def quiet_preheader(html: str) -> str:
 
 def marked(html: str, text: str, note: str) -> tuple[str, str]:
     """A preview's parts with its note at the top, also when a template of one's own left it out."""
-    if note not in text:
+    if " ".join(note.split()) not in " ".join(text.split()):  # the text template wraps it over lines
         text = f"*** {wrap_text(note)} ***\n\n{text}"
     if str(escape(note)) not in html:  # the templates write it HTML-escaped
         banner = ('<div style="background:#fff8c5;color:#3b2300;padding:10px 16px;font:600 14px/1.4 '
