@@ -311,6 +311,13 @@ def test_check_warns_when_a_second_issue_at_the_same_time_targets_a_language_of_
     (overlap,) = [p for p in problems if "twice" in p.message]
     assert (overlap.path, overlap.severity) == ("newsletters/2026-12-fi.md", "warning")
     assert "newsletters/2026-12.md" in overlap.message and "newsletters/2026-12.fi.md" in overlap.message
+    assert "they already get newsletters/2026-12.md in fi" in overlap.message  # its translation exists
+    without_translation = {k: v for k, v in REPO.items() if k != "newsletters/2026-12.fi.md"}
+    root = make_repo({**without_translation, "newsletters/2026-12-fi.md": finnish}, pyproject=PYPROJECT,
+                     name="workaround")
+    _, problems = check_all(root, datetime(2026, 11, 23, tzinfo=UTC))
+    (overlap,) = [p for p in problems if "twice" in p.message]
+    assert "make this file its translation newsletters/2026-12.fi.md" in overlap.message
     # Audiences in different languages, or issues at different times, never overlap.
     only_english = ISSUE.replace("send_at:", "audience: {lang: en}\n    send_at:")
     root = make_repo({**REPO, "newsletters/2026-12.md": only_english, "newsletters/2026-12-fi.md": finnish,

@@ -10,7 +10,7 @@ from tidings.content.loader import body_links, resolve_link
 from tidings.content.model import Community, Newsletter
 from tidings.errors import ContentError, Problem
 from tidings.labels import base_language
-from tidings.mail.languages import IssueLanguages, issue_versions
+from tidings.mail.languages import IssueLanguages, issue_versions, pick_language
 
 SUBJECT_WARN = 78  # longer subjects are cut in most inboxes
 SUBJECT_MAX = 200
@@ -85,15 +85,24 @@ def overlapping_issues(community: Community, letter: Newsletter) -> list[Problem
             continue
         if theirs and (base_language(theirs) != base_language(mine) or other.path > letter.path):
             continue  # other languages never overlap; two issues for one language: said at the later file
-        stem = other.path.removesuffix(".md")
-        suggestion = (f"; to send a {mine} version of {other.path}, make this file its translation "
-                      f"{stem}.{mine}.md: each subscriber then gets one copy, in their language"
-                      if not theirs else "")
+        suggestion = "" if theirs else _one_issue(community, other, mine)
         problems.append(Problem(letter.path, letter.line_of("audience"),
                                 f"sent at the same time as {other.path} to an overlapping audience: "
                                 f"subscribers reading {mine} get the news twice{suggestion}",
                                 "audience", "warning"))
     return problems
+
+
+def _one_issue(community: Community, other: Newsletter, lang: str) -> str:
+    """How to send ``other`` to readers of ``lang`` once: its translation in that language."""
+    versions = issue_versions(community, other)
+    written = pick_language(lang, list(versions)[1:], "")  # its translations (a draft is never sent)
+    if written:
+        version = versions[written]
+        return f"; they already get {other.path} in {written} ({version.path}): one of the two is enough"
+    return (f"; to send a {lang} version of {other.path}, make this file its translation "
+            f"{other.path.removesuffix('.md')}.{lang}.md: each subscriber then gets one copy, "
+            "in their language")
 
 
 def contrast(first: str, second: str) -> float:
