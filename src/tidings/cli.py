@@ -104,7 +104,7 @@ def cmd_newsletter(args: argparse.Namespace) -> int:
     if args.action in ("send", "due"):
         if args.action == "send":
             return run_send(args.root, args.slug, concurrency=args.concurrency, rate=args.rate,
-                            dry_run=args.dry_run, to=args.to, outbox=args.outbox)
+                            dry_run=args.dry_run, to=args.to, outbox=args.outbox, lang=args.lang)
         return run_due(args.root, concurrency=args.concurrency, rate=args.rate, outbox=args.outbox)
     raise UsageError("usage: newsletter render|send|due …")
 
@@ -116,10 +116,10 @@ def newsletter_render(args: argparse.Namespace) -> int:
     from tidings.mail.preview import render_preview
 
     now = _as_of(args.at, args.root)
-    preview = render_preview(args.root, args.slug, now, args.to)
+    preview = render_preview(args.root, args.slug, now, args.to, args.lang)
     state = args.root / ".tidings" / "preview"
-    html_file = Path(args.html) if args.html else state / f"{args.slug}.html"
-    eml_file = Path(args.eml) if args.eml else state / f"{args.slug}.eml"
+    html_file = Path(args.html) if args.html else state / f"{preview.name}.html"
+    eml_file = Path(args.eml) if args.eml else state / f"{preview.name}.eml"
     write_if_changed(html_file, preview.html.encode("utf-8"))
     write_if_changed(eml_file, preview.message)
     if preview.development_key:
@@ -127,7 +127,7 @@ def newsletter_render(args: argparse.Namespace) -> int:
               file=sys.stderr)
     if preview.note:
         print(f"note: {preview.note}", file=sys.stderr)
-    print(f"Rendered '{args.slug}' for {preview.recipient.email} ({len(preview.message) // 1024} KB)")
+    print(f"Rendered '{args.slug}' ({preview.lang}) for {preview.recipient.email} ({preview.size_kb} KB)")
     print(f"  html: {html_file.resolve().as_uri()}")
     print(f"  eml:  {eml_file.resolve()}")
     if args.open:

@@ -36,6 +36,7 @@ def _add_sending(letters: argparse._SubParsersAction[argparse.ArgumentParser]) -
     send.add_argument("slug", metavar="SLUG")
     send.add_argument("--dry-run", action="store_true", help="render every message, send nothing")
     send.add_argument("--to", metavar="ADDRESS", help="send one test copy to ADDRESS only")
+    send.add_argument("--lang", metavar="CODE", help="with --to: the version a reader of CODE gets")
     due = letters.add_parser("due", help="send every issue whose send_at has passed (for a schedule)")
     for command in (send, due):
         command.add_argument("--concurrency", type=int, default=4, metavar="N",
@@ -67,6 +68,7 @@ def build(commands: Mapping[str, str]) -> argparse.ArgumentParser:
     render.add_argument("--eml", metavar="FILE", help="write the whole message (RFC 5322) here")
     render.add_argument("--open", action="store_true", help="open the HTML in a browser")
     render.add_argument("--at", metavar="T", help="render as if sent at T (default: now)")
+    render.add_argument("--lang", metavar="CODE", help="the version a reader of CODE gets (default: theirs)")
     people = parsers["subscribers"].add_subparsers(dest="action", metavar="ACTION")
     add = people.add_parser("add", help="add a subscriber (confirmed: you have their consent)")
     add.add_argument("email", metavar="EMAIL")
