@@ -3,6 +3,7 @@ the same on the calendar page, in events.ics and in the newsletter; bad plans ar
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -287,3 +288,20 @@ def test_only_real_occurrences_are_accepted(tmp_path: Path, day: date) -> None:
     else:
         assert [p.line for p in problems] == [7]
         assert "not a date this event takes place" in problems[0].message
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=st.one_of(st.text(max_size=80), st.text(st.characters(codec="utf-8"), min_size=1000,
+                                                      max_size=3000)))
+def test_any_planned_title_is_a_problem_or_round_trips_through_the_ics(tmp_path: Path, title: str) -> None:
+    root = tmp_path / f"t{abs(hash(title))}"
+    write_files(root, {"pyproject.toml": PYPROJECT, "content/events/call.md": CALL.format(
+        plans=f"  2027-02-04:\n    title: {json.dumps(title)}\n    hosts: [{json.dumps(title)}]\n")})
+    community, problems = check(root, history=False)
+    if problems:
+        assert all(p.path == "content/events/call.md" and p.line >= 1 for p in problems)
+        return
+    assert community is not None
+    found = expanded(community, date(2027, 2, 1), date(2027, 2, 28))
+    assert [str(e["summary"]) for e in found] == [title.strip()]
+    assert f"Hosts: {title.strip()}" in str(found[0]["description"])

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from tidings.content import model, recurrence, schema
 from tidings.dates import parse_when
+from tidings.inputs import has_control
 
 Keys = tuple[str | int, ...]
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
@@ -29,9 +30,18 @@ def _time_text(value: Any, ctx: schema.Context, keys: Keys) -> str:
     return value.strip()
 
 
+def _names(value: Any, ctx: schema.Context, keys: Keys) -> tuple[str, ...]:
+    """Hosts, each on one line: a line break would split a calendar line or a list entry."""
+    names = schema.text_list(value, ctx, keys)
+    if any(has_control(name) for name in names):
+        raise ValueError("a host contains a control character (line break, tab, NUL, …): "
+                         "write each on one line")
+    return names
+
+
 PLAN: schema.Spec = {
-    "date": (schema.text, False), "title": (schema.text, False),
-    "kind": (schema.one_of(*model.EVENT_KINDS), False), "hosts": (schema.text_list, False),
+    "date": (schema.text, False), "title": (schema.one_line, False),
+    "kind": (schema.one_of(*model.EVENT_KINDS), False), "hosts": (_names, False),
     "description": (schema.text, False), "start": (_time_text, False), "end": (_time_text, False),
     "cancelled": (schema.boolean, False),
 }
