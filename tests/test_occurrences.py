@@ -305,3 +305,63 @@ def test_any_planned_title_is_a_problem_or_round_trips_through_the_ics(tmp_path:
     found = expanded(community, date(2027, 2, 1), date(2027, 2, 28))
     assert [str(e["summary"]) for e in found] == [title.strip()]
     assert f"Hosts: {title.strip()}" in str(found[0]["description"])
+
+
+LANGUAGES = PYPROJECT.replace('language = "en"', 'languages = ["en", "fi"]')
+
+
+def test_a_translation_words_the_plans_and_keeps_the_sources_dates(make_repo: MakeRepo) -> None:
+    root = make_repo({"content/events/monthly.md": MONTHLY, "content/events/monthly.fi.md": """
+        ---
+        title: Kuukausipuhelu
+        occurrences:
+          2027-01-07:
+            title: Tammikuun kysymystunti teknologiajohtajan kanssa
+        ---
+        Kuukausipuhelumme.
+        """}, pyproject=LANGUAGES)
+    community = load(root)
+    finnish = community.versions(community.events[0])["fi"]
+    assert isinstance(finnish, type(community.events[0]))
+    found = schedule.occurrences(finnish, datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 5, 1, tzinfo=UTC))
+    assert [(o.start.date(), o.title) for o in found] == [
+        (date(2027, 1, 7), "Tammikuun kysymystunti teknologiajohtajan kanssa"),
+        (date(2027, 2, 4), "Tutorial on offline packs"),  # not yet worded in Finnish
+        (date(2027, 4, 1), "Kuukausipuhelu"),
+    ]
+    assert found[0].hosts == ("Aino Virtanen, CTO",) and found[2].start.hour == 19
+
+
+def test_a_translation_may_not_cancel_move_or_add_a_date(make_repo: MakeRepo) -> None:
+    root = make_repo({"content/events/monthly.md": MONTHLY, "content/events/monthly.fi.md": """
+        ---
+        title: Kuukausipuhelu
+        occurrences:
+          2027-01-07:
+            cancelled: true
+          2027-05-06:
+            title: Toukokuu
+        ---
+        """}, pyproject=LANGUAGES)
+    _, problems = check(root, history=False)
+    assert [(p.path, p.line, p.field) for p in problems] == [
+        ("content/events/monthly.fi.md", 5, "occurrences.2027-01-07.cancelled"),
+        ("content/events/monthly.fi.md", 6, "occurrences.2027-05-06")]
+    assert "keeps its source's dates, times and cancellations" in problems[0].message
+    assert "not planned in the source" in problems[1].message
+
+
+def test_a_translation_may_not_plan_dates_its_source_does_not(make_repo: MakeRepo) -> None:
+    source = MONTHLY[:MONTHLY.index("    occurrences:")] + "    ---\n"
+    root = make_repo({"content/events/monthly.md": source, "content/events/monthly.fi.md": """
+        ---
+        title: Kuukausipuhelu
+        occurrences:
+          2027-01-07:
+            title: Tammikuu
+        ---
+        """}, pyproject=LANGUAGES)
+    _, problems = check(root, history=False)
+    assert [(p.path, p.line, p.field) for p in problems] == [
+        ("content/events/monthly.fi.md", 3, "occurrences")]
+    assert "plan the dates there" in problems[0].message

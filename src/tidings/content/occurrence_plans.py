@@ -198,3 +198,39 @@ def read_plans(value: Any, series: Series, ctx: schema.Context) -> tuple[model.O
         if plan is not None:
             plans[day] = plan
     return tuple(plans[day] for day in sorted(plans))
+
+
+# What a translation (``x.fi.md``) may say about a planned date: words, not times or dates.
+TRANSLATED = ("title", "description", "hosts")
+
+
+def _by_date(value: Any) -> dict[str, Any] | None:
+    """Plans keyed by the date as written, from either form (None: neither form)."""
+    if isinstance(value, dict):
+        return {str(day): fields for day, fields in value.items()}
+    if isinstance(value, list) and all(isinstance(item, dict) and "date" in item for item in value):
+        return {str(item["date"]): {k: v for k, v in item.items() if k != "date"} for item in value}
+    return None
+
+
+def translated(source: Any, translation: Any) -> tuple[Any, list[tuple[Keys, str]]]:
+    """The source's plans with a translation's words for them, and what the translation may not
+    change, as (keys, message): dates, times and cancellations stay the source's."""
+    theirs, mine = _by_date(source), _by_date(translation)
+    if theirs is None or mine is None:
+        return source, []  # a malformed block is reported where it is written
+    problems: list[tuple[Keys, str]] = []
+    merged = dict(theirs)
+    for index, (day, fields) in enumerate(mine.items()):
+        keys: Keys = ("occurrences", index if isinstance(translation, list) else day)
+        planned = theirs.get(day)
+        if not isinstance(planned, dict) or not isinstance(fields, dict):
+            problems.append((keys, f"occurrence {day} is not planned in the source: a translation "
+                                   "gives words (title, description, hosts) for its source's dates"))
+            continue
+        changed = sorted(k for k in fields if k not in TRANSLATED)
+        if changed:
+            problems.append((keys + (changed[0],), f"a translation keeps its source's dates, times and "
+                                                   f"cancellations: leave {', '.join(changed)} out"))
+        merged[day] = {**planned, **{k: v for k, v in fields.items() if k in TRANSLATED}}
+    return merged, problems
