@@ -365,3 +365,10 @@ def test_a_translation_may_not_plan_dates_its_source_does_not(make_repo: MakeRep
     assert [(p.path, p.line, p.field) for p in problems] == [
         ("content/events/monthly.fi.md", 3, "occurrences")]
     assert "plan the dates there" in problems[0].message
+
+
+def test_a_date_far_beyond_the_series_is_refused_without_walking_to_it(make_repo: MakeRepo) -> None:
+    daily = CALL.replace("FREQ=MONTHLY;BYDAY=1TH", "FREQ=DAILY")
+    problems = problems_of(make_repo, daily.format(plans="  8999-01-01:\n    title: Far\n"))
+    assert [(p.line, p.message) for p in problems] == [(7, (
+        "8999-01-01 is more than 30 years after the series starts (2027-01-07): plan nearer dates"))]

@@ -19,6 +19,7 @@ from tidings.inputs import has_control
 Keys = tuple[str | int, ...]
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+HORIZON_YEARS = 30
 
 
 def _time_text(value: Any, ctx: schema.Context, keys: Keys) -> str:
@@ -102,6 +103,12 @@ def _original(written: Any, series: Series, ctx: schema.Context, keys: Keys) -> 
         day = parse_when(text, series.tz).date()
     except ValueError as exc:
         ctx.report(keys, f"'{'.'.join(map(str, keys))}': {exc}")
+        return None
+    first_day = series.start.astimezone(series.tz).date()
+    if day > first_day + timedelta(days=366 * HORIZON_YEARS):
+        # Bounded: finding the nearest dates walks the rule from its start, one by one.
+        ctx.report(keys, f"{day.isoformat()} is more than {HORIZON_YEARS} years after the series "
+                         f"starts ({first_day.isoformat()}): plan nearer dates")
         return None
     starts = _starts_around(series, day)
     if starts and starts[0].astimezone(series.tz).date() == day:
