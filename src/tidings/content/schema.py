@@ -198,6 +198,11 @@ def until_when(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> datetim
     return recurrence.day_after(moment.date(), ctx.tz) if recurrence.is_date_only(value) else moment
 
 
+def as_written(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> Any:
+    """Kept as written: the kind's builder checks it against other keys (``occurrences``)."""
+    return value
+
+
 def _mapping(value: Any, ctx: Context, keys: tuple[str | int, ...],
              spec: dict[str, tuple[Validator, bool]], what: str) -> dict[str, Any] | None:
     if not isinstance(value, dict):
@@ -292,7 +297,7 @@ EVENT: Spec = {
     "duration": (duration, False), "timezone": (timezone, False), "location": (text, False),
     "url": (url, False), "hosts": (text_list, False), "kind": (one_of(*model.EVENT_KINDS), False),
     "repeat": (rrule, False), "date": (when, False), "lang": (lang, False),
-    "draft": (boolean, False),
+    "draft": (boolean, False), "occurrences": (as_written, False),
 }
 SURVEY: Spec = {
     "id": (slug_id, True), "title": (text, True), "questions": (questions, True),

@@ -187,10 +187,13 @@ class IssueRenderer:
                 else f"{t.day(start)}, {t.time_range(start, end)}")
         # The event's page and .ics are on the site only once it is announced.
         public = is_public(event, self.content.at)
+        # The occurrence's own hosts when the event plans them per date.
+        hosts = ", ".join(occurrence.hosts)
         return {
-            "title": event.title, "when": when, "where": event.location or "",
+            "title": occurrence.title, "when": when, "where": event.location or "",
             # The rule said as a sentence in the reader's language, never the RRULE itself.
             "repeats": t.repeats(event.repeat, zone) if event.repeat else "",
+            "hosts": t["calendar.hosts"].format(hosts=hosts) if hosts else "",
             "url": event.url or (page_url(self.config, event) if public else None),
             "calendar_url": calendar_url(self.config, event) if public else None,
         }
