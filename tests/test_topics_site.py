@@ -288,3 +288,20 @@ def test_include_auto_takes_the_topics_since_the_previous_issue_and_the_week_ahe
     assert "https://club.example.org/topics/offline-packs/" in html
     assert re.search(r"Early access · public on Monday, January 25, 2027", text)
     assert "Old maps" not in text and "Far future" not in text
+
+
+def test_demo_names_this_weeks_topic_and_what_it_holds_back(tmp_path: Path) -> None:
+    from tidings.demo import editorial_lines
+    from tidings.embargo import public_view
+
+    root = _repo(tmp_path)
+    write_files(root, {
+        "content/events/walk.md": "---\ntitle: Winter walk\nstart: 2027-02-13T12:00\nduration: PT2H\n"
+                                  "draft: true\n---\nSoon.\n",
+        "content/stories/ski.md": "---\ntitle: Ski touring\ndate: 2026-12-17\nmember: Joona\n---\nWords.\n",
+    })
+    community = load(root)
+    lines = editorial_lines(community, public_view(community, IN_WEEK_3))
+    assert "  this week's topic: 'Offline packs', hosted by Aino Virtanen, CTO" in lines
+    assert "  draft, not on the site: 'Winter walk' (content/events/walk.md)" in lines
+    assert "  awaiting consent, not on the site: 'Ski touring' (content/stories/ski.md)" in lines

@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tidings.content import load
+from tidings.content.model import Community, Story
+from tidings.content.topic_weeks import running
 from tidings.delivery.transport import SMTPTransport, parse_smtp_url
-from tidings.embargo import public_view
+from tidings.embargo import PublicView, public_view
 from tidings.hints import build_command
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.sender import IssueSender, SendOptions
@@ -31,6 +33,18 @@ DEMO_MEMBERS = (
 )
 
 
+def editorial_lines(community: Community, view: PublicView) -> list[str]:
+    """This week's topic on the site, and the items held back (drafts, stories awaiting consent)."""
+    lines = [f"  this week's topic: '{topic.title}'" + (f", hosted by {topic.host}" if topic.host else "")
+             for topic in running(view.topics, view.as_of)]
+    for entry in community.entries():
+        if entry.draft:
+            lines.append(f"  draft, not on the site: '{entry.title}' ({entry.path})")
+        elif isinstance(entry, Story) and entry.hidden:
+            lines.append(f"  awaiting consent, not on the site: '{entry.title}' ({entry.path})")
+    return lines
+
+
 def run_demo(root: Path, notify: Notify = quiet) -> Report:
     """Check the example community, build its site, send its newsletter to a local catcher;
     the lines that say what it did and where to look."""
@@ -47,6 +61,8 @@ def run_demo(root: Path, notify: Notify = quiet) -> Report:
     say(f"  built the public site as of {now.isoformat()} ({result.pages} pages)")
     for item in embargoed:
         say(f"  embargoed until {item.date.isoformat()}: '{item.title}' (not on the site yet)")
+    for line in editorial_lines(community, view):
+        say(line)
 
     caught = root / ".tidings" / "demo" / "caught"
     if community.newsletters:
@@ -79,6 +95,7 @@ def run_demo(root: Path, notify: Notify = quiet) -> Report:
     say("")
     say(f"  Browse the site with live reload:  {build_command(root, 'serve')}   "
         "(then open http://127.0.0.1:8000/)")
+    say(f"  The team's plan, week by week:     {build_command(root, 'plan')}")
     if community.newsletters:
         say("  See one message as a subscriber:   "
             f"{build_command(root, f'newsletter render {shlex.quote(letter.slug)} --open')}")

@@ -12,7 +12,7 @@ from tidings.content.topic_weeks import running, topic_end
 from tidings.site.markdown_text import md
 from tidings.site.pages_base import PageWriter, rel, staged_path
 
-OPENING_LIMIT = 240  # characters of the opening post the home block quotes
+OPENING_LIMIT = 160  # characters of the opening post the home block quotes: a line or two
 
 
 class TopicLine(NamedTuple):
