@@ -13,6 +13,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import PULSE_SURVEY, write_files
 from tidings.content import check, load
@@ -100,6 +102,8 @@ class Article(HTMLParser):
         self.links: list[str] = []
         self.nav: list[tuple[str, str]] = []
         self.words: list[str] = []
+        self.tags: set[str] = set()
+        self.attributes: set[str] = set()
         self._depth = 0
         self._nav_href: str | None = None
         self.feed(html)
@@ -112,6 +116,8 @@ class Article(HTMLParser):
         a = {k: v or "" for k, v in attrs}
         if tag == "html":
             self.lang = a.get("lang", "")
+        self.tags.add(tag)
+        self.attributes.update(k for k, _ in attrs)
         if tag == "article":
             self._depth += 1
         if tag == "a" and self._depth:
@@ -305,3 +311,65 @@ def test_demo_names_this_weeks_topic_and_what_it_holds_back(tmp_path: Path) -> N
     assert "  this week's topic: 'Offline packs', hosted by Aino Virtanen, CTO" in lines
     assert "  draft, not on the site: 'Winter walk' (content/events/walk.md)" in lines
     assert "  awaiting consent, not on the site: 'Ski touring' (content/stories/ski.md)" in lines
+
+
+# -- outside text stays inert -------------------------------------------------------------------------
+_NO_CONTROL = st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"))
+
+
+@settings(max_examples=40, deadline=None)
+@example(host="<script>alert(1)</script>", path='x"><script>alert(2)</script>')
+@example(host="[click](https://evil.example.org) *bold* `code` # | &lt;", path="a b(c)[d]'e")
+@given(host=st.text(_NO_CONTROL, min_size=1, max_size=40).filter(lambda s: s.strip() == s and s),
+       path=st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp")), max_size=30))
+def test_a_hosts_name_and_a_discussion_link_never_become_markup_on_the_pages(host: str, path: str) -> None:
+    import tempfile
+
+    import markdown
+    import yaml
+
+    from tidings.embargo import public_view
+    from tidings.site.languages import language_views
+    from tidings.site.stage import Stager
+
+    url = f"https://forum.example.org/t/{path}"
+    head = yaml.safe_dump({"title": "Hostile", "week": "2027-W03", "host": host, "discussion": url},
+                          allow_unicode=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+        write_files(root, {"content/topics/hostile.md": f"---\n{head}---\nBody.\n"})
+        community, problems = check(root, history=False)
+        if community is None or [p for p in problems if p.severity == "error"]:
+            return  # refused by check with a message: nothing reaches a page
+        ((_, view), *_) = language_views(public_view(community, IN_WEEK_3))
+        files = Stager(view, "en").build()
+    for name in ("index.md", "topics/hostile.md", "topics/index.md"):
+        text = str(files[name]).split("---\n", 2)[2]
+        html = markdown.markdown(text, extensions=["attr_list", "tables", "toc", "admonition"])
+        page = Article(f"<article>{html}</article>")
+        assert page.tags <= {"article", "p", "h1", "h2", "a", "strong", "br", "ul", "li"}, (name, html)
+        assert " ".join(host.split()) in page.text, name
+        for link in page.links:
+            assert link.startswith(("https://forum.example.org/t/", "topics/", "hostile", "../", "index")), \
+                link
+            assert not set(link) & set(" <>\"'`"), link
+
+
+@settings(max_examples=200, deadline=None)
+@example(text="<script>alert(1)</script>")
+@example(text="&lt;b&gt; &#60; &amp; Q&A")
+@example(text='Hello {: onclick="alert(1)" }')
+@example(text="Q&A <b>bold</b> \\<i> [x](javascript:alert(1)) ![i](x.png) `c` *e* _u_ # | >")
+@given(text=st.text(_NO_CONTROL, min_size=1, max_size=60).filter(lambda s: s.strip() == s and s))
+def test_any_name_written_into_a_page_stays_words_and_never_becomes_markup(text: str) -> None:
+    import markdown
+
+    from tidings.site.markdown_text import md
+
+    for line in (f"**Host:** {md(text)}", f"# {md(text)}"):  # a name in a line, a title as a heading
+        html = markdown.markdown(line, extensions=["attr_list", "tables", "toc", "admonition"])
+        page = Article(f"<article>{html}</article>")
+        assert page.tags <= {"article", "p", "strong", "h1"} and page.attributes <= {"id"}, html
+    page = Article(f"<article>{markdown.markdown(f'**Host:** {md(text)}', extensions=['tables'])}</article>")
+    assert page.text == " ".join(f"Host: {text}".split())

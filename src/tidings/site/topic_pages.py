@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import NamedTuple
+from urllib.parse import quote
 
 from tidings.content.excerpt import first_paragraph
 from tidings.content.kinds import TOPICS
@@ -12,6 +13,8 @@ from tidings.content.topic_weeks import running, topic_end
 from tidings.site.markdown_text import md
 from tidings.site.pages_base import PageWriter, rel, staged_path
 
+# What stays as written in a link (RFC 3986 delimiters, '%' of existing escapes); the rest is encoded.
+URL_SAFE = ":/?#@!$&*+,;=%~"
 OPENING_LIMIT = 160  # characters of the opening post the home block quotes: a line or two
 
 
@@ -33,8 +36,8 @@ class HomeTopic(NamedTuple):
 
 
 def link_target(url: str) -> str:
-    """A web link as a Markdown link target: spaces and parentheses would end it early."""
-    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    """A web link percent-encoded for Markdown: a space, quote, bracket or '<' would end it or add markup."""
+    return quote(url, safe=URL_SAFE)
 
 
 class TopicPages(PageWriter):
@@ -57,7 +60,7 @@ class TopicPages(PageWriter):
         if topic.host:
             details.append((t["topics.host"], md(topic.host)))
         if topic.discussion:
-            details.append((t["topics.discussion"], f"<{topic.discussion}>"))
+            details.append((t["topics.discussion"], f"<{link_target(topic.discussion)}>"))
         survey = next((s for s in self.view.surveys if s.id == topic.survey), None)
         if survey is not None:  # a survey not open yet is embargoed like the rest
             link = f"[{md(survey.title)}]({rel(page, staged_path(survey))})"
