@@ -59,6 +59,7 @@ FILES = {
         "survey: later\n"),
     "content/topics/old-maps.md": _topic("Old maps", "2026-W51", "Paper or screen?", "host: Lena Brandt\n"),
     "content/topics/next-secret.md": _topic("Next secret topic", "2027-W04", "Not yet.", "host: Dana\n"),
+    "content/topics/draft-idea.md": _topic("Draft idea", "2027-W03", "Not ready.", "draft: true\n"),
     "content/topics/far-future.md": _topic("Far future", "2027-W09", "Much later.", "host: Dana\n"),
     "newsletters/january.md": "---\nsubject: January news\nsend_at: 2027-01-14T09:00\n"
                               "include: [content/topics/offline-packs.md]\n---\nHello!\n",
@@ -151,6 +152,7 @@ def test_the_home_page_shows_this_weeks_topic_with_host_discussion_and_its_openi
     assert "More words" not in home.text  # a line of the opening post, not all of it
     assert "topics/offline-packs/" in home.links and DISCUSSION in home.links
     assert "Winter routes" not in home.text  # last week's topic is not this week's
+    assert "Draft idea" not in home.text  # a draft is never public
 
 
 def test_before_its_week_the_topic_is_nowhere_and_the_home_block_shows_the_running_one(
@@ -163,6 +165,13 @@ def test_before_its_week_the_topic_is_nowhere_and_the_home_block_shows_the_runni
         text = (site_before / name).read_text(encoding="utf-8")
         assert "offline-packs" not in text and "Offline packs" not in text, name
     assert "offline-packs" not in (site_before / "topics" / "index.html").read_text(encoding="utf-8")
+    # The issue that told the topic early joins the web archive only once the topic is public.
+    assert not (site_before / "newsletters" / "january").exists()
+
+
+def test_a_past_issue_in_the_archive_links_the_topic_it_included(site: Path) -> None:
+    issue = _page(site, "newsletters/january")
+    assert "Offline packs" in issue.text and "../../topics/offline-packs/" in issue.links
 
 
 def test_the_topics_page_lists_this_weeks_topic_and_past_ones_newest_first_never_future_ones(
@@ -171,7 +180,7 @@ def test_the_topics_page_lists_this_weeks_topic_and_past_ones_newest_first_never
     text = index.text
     assert text.index("This week") < text.index("Offline packs") < text.index("Past topics")
     assert text.index("Past topics") < text.index("Winter routes") < text.index("Old maps")
-    assert "Next secret topic" not in text and "Far future" not in text
+    assert "Next secret topic" not in text and "Far future" not in text and "Draft idea" not in text
     assert "newsletter" in text  # the upcoming ones are told to subscribers first
     assert {"offline-packs/", "winter-routes/", "old-maps/"} <= set(index.links)
     assert "Ilkka Rautio, lead maintainer" in text
@@ -293,7 +302,20 @@ def test_include_auto_takes_the_topics_since_the_previous_issue_and_the_week_ahe
     html, text = _parts(_message(community, letter, "en"))
     assert "https://club.example.org/topics/offline-packs/" in html
     assert re.search(r"Early access · public on Monday, January 25, 2027", text)
-    assert "Old maps" not in text and "Far future" not in text
+    assert "Old maps" not in text and "Far future" not in text and "Draft idea" not in text
+
+
+def test_a_hosts_name_and_a_topics_title_are_text_in_the_email(tmp_path: Path) -> None:
+    hostile = '<img src=x onerror="alert(1)"> Aino'
+    root = _repo(tmp_path)
+    write_files(root, {"content/topics/offline-packs.md": _topic(
+        "Offline <b>packs</b>", "2027-W03", "Body.", f"host: '{hostile}'\ndiscussion: {DISCUSSION}\n")})
+    community = load(root)
+    letter, _ = _issue(community, "january")
+    html, text = _parts(_message(community, letter, "en"))
+    assert "<img src=x" not in html and "<b>packs</b>" not in html
+    assert "Hosted by &lt;img src=x onerror=&#34;alert(1)&#34;&gt; Aino" in html
+    assert f"Hosted by {hostile}" in text and "Offline <b>packs</b>" in text
 
 
 def test_demo_names_this_weeks_topic_and_what_it_holds_back(tmp_path: Path) -> None:
