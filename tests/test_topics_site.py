@@ -395,3 +395,19 @@ def test_any_name_written_into_a_page_stays_words_and_never_becomes_markup(text:
         assert page.tags <= {"article", "p", "strong", "h1"} and page.attributes <= {"id"}, html
     page = Article(f"<article>{markdown.markdown(f'**Host:** {md(text)}', extensions=['tables'])}</article>")
     assert page.text == " ".join(f"Host: {text}".split())
+
+
+def test_an_early_topics_picture_the_site_holds_back_is_left_out_of_the_email(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    write_files(root, {
+        "assets/topic-map.png": "not really a picture",
+        "content/topics/offline-packs.md": _topic(
+            "Offline packs", "2027-W03", "What would help?\n\n![The new map](../../assets/topic-map.png)",
+            f"host: Aino Virtanen, CTO\ndiscussion: {DISCUSSION}\n"),
+    })
+    community = load(root)
+    letter, content = _issue(community, "january")
+    assert content.topics[0].public_on is not None
+    html, text = _parts(_message(community, letter, "en"))
+    assert "What would help?" in html
+    assert "topic-map.png" not in html and "topic-map.png" not in text  # it would not load before W03

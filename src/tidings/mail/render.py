@@ -133,7 +133,7 @@ class IssueRenderer:
     @functools.cached_property
     def held_back(self) -> frozenset[str]:
         """Assets the site does not publish yet at send time (used only by early-access items)."""
-        if not any(included.public_on for included in self.content.items):
+        if not any(included.public_on for included in self.content.included):
             return frozenset()
         return frozenset(embargoed_assets(public_view(self.community, self.content.at)))
 
