@@ -411,3 +411,23 @@ def test_an_early_topics_picture_the_site_holds_back_is_left_out_of_the_email(tm
     html, text = _parts(_message(community, letter, "en"))
     assert "What would help?" in html
     assert "topic-map.png" not in html and "topic-map.png" not in text  # it would not load before W03
+
+
+def test_the_plan_does_not_call_an_issue_that_brings_only_topics_empty(tmp_path: Path) -> None:
+    from datetime import date
+
+    from tidings.plan.agenda import agenda
+
+    root = tmp_path / "plan"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    write_files(root, {
+        "content/topics/offline-packs.md": FILES["content/topics/offline-packs.md"].replace(
+            "survey: pulse\n", ""),
+        "newsletters/topics-only.md": "---\nsubject: Topics only\nsend_at: 2027-01-21T09:00\n"
+                                      "include: auto\n---\nHello!\n",
+        "newsletters/empty.md": "---\nsubject: Nothing\nsend_at: 2026-11-05T09:00\ninclude: auto\n---\nHi.\n",
+    })
+    weeks = agenda(load(root), date(2026, 11, 2), 13).weeks
+    gaps = [gap for week in weeks for gap in week.gaps if gap.startswith("issue")]
+    assert gaps == ["issue with nothing new to include: Nothing (newsletters/empty.md)"]
