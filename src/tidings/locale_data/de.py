@@ -134,6 +134,10 @@ LABELS = {
     "collector.unsubscribe.done": "Erledigt: Du bekommst keine E-Mails mehr von uns.",
     "collector.unsubscribe.again": "Doch anders entschieden? Abonniere erneut auf unserer Website.",
     "collector.survey.comment": "Möchtest du etwas ergänzen? (freiwillig)",
+    "collector.survey.answer_me": ("Ich hätte gern eine Antwort (dann wird deine Adresse mit deinem"
+        " Kommentar gespeichert, nur um dir zu antworten)"),
+    "followups.subject": "Dein Kommentar zu „{survey}“",
+    "followups.wrote": "Am {date} hast du geschrieben:",
     "collector.survey.button": "Antwort senden",
     "collector.survey.note": "Deine Antwort wird unter einem Pseudonym gespeichert, nie mit deiner "
                              "Adresse. Eine neue Antwort ersetzt sie.",

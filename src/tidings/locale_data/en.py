@@ -129,6 +129,10 @@ LABELS = {
     "collector.unsubscribe.done": "Done: you will get no more emails from us.",
     "collector.unsubscribe.again": "Changed your mind? Subscribe again on our site.",
     "collector.survey.comment": "Anything to add? (optional)",
+    "collector.survey.answer_me": ("I’d like an answer (your address is then kept with"
+        " your comment, only to reply to you)"),
+    "followups.subject": "Your comment on “{survey}”",
+    "followups.wrote": "On {date}, you wrote:",
     "collector.survey.button": "Send my answer",
     "collector.survey.note": "Your answer is stored under a pseudonym, never with your address. "
                              "Answering again replaces it.",
