@@ -145,3 +145,22 @@ def test_a_hostile_comment_asking_for_an_answer_is_filed_inert_or_refused_clearl
     else:
         (item,) = found
         assert item.body == expected and item.email == "aino@example.org"
+
+
+def test_a_resubmitted_form_files_once_and_a_new_comment_joins_the_members_thread(
+        club: tuple[Path, str, dict[str, int]]) -> None:
+    root, url, members = club
+    clear(root)
+    for _ in range(2):  # the browser sends the form again on reload
+        assert post(url, members["ann"], {"comment": "Why so late?", "answer_me": "1"}).status_code == 200
+    assert post(url, members["ann"], {"comment": "And so long?", "answer_me": "1"}).status_code == 200
+    (item,) = all_followups(root)
+    engine = open_database(root)
+    with engine.begin() as connection:
+        later = followups.thread(connection, item.id)
+        followups.resolve(connection, item.id, item.received_at)
+    engine.dispose()
+    assert item.body == "Why so late?"
+    assert [(m.direction, m.body) for m in later] == [("in", "And so long?")]
+    assert post(url, members["ann"], {"comment": "Still late.", "answer_me": "1"}).status_code == 200
+    assert [f.body for f in all_followups(root)] == ["Why so late?", "Still late."]

@@ -280,3 +280,44 @@ def test_member_text_never_becomes_a_header_of_the_answer(tmp_path_factory: pyte
     assert message["Message-ID"] == message_id
     assert all(len(line) <= 998 for line in data.split(b"\r\n"))
     assert message.defects == []
+
+
+class RefusingHandler(CatchingHandler):
+    """A relay that knows no such mailbox."""
+
+    async def handle_RCPT(self, server: object, session: object, envelope: object,  # noqa: N802
+                          address: str, options: list[str]) -> str:
+        return "550 5.1.1 mailbox unavailable"
+
+
+def test_an_answer_the_relay_refuses_is_a_clear_error_and_is_not_recorded(
+        club: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    ids = file_some(club)
+    with LocalSMTPServer(RefusingHandler()) as server:
+        monkeypatch.setenv("TIDINGS_SMTP_URL", server.url)
+        assert run(club, "answer", str(ids["reply"]), "--text", "Soon.") == 1
+    err = capsys.readouterr().err
+    assert "550" in err and "Traceback" not in err
+    with open_database(club).connect() as c:
+        assert followups.get(c, ids["reply"]).state == "open"  # type: ignore[union-attr]
+        assert followups.thread(c, ids["reply"]) == []
+
+
+def test_the_same_commands_work_on_postgresql(club: Path, monkeypatch: pytest.MonkeyPatch,
+                                              postgres_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("TIDINGS_DATABASE_URL", postgres_url)
+    assert run(club) == 0
+    ids = file_some(club)
+    handler = CatchingHandler()
+    with LocalSMTPServer(handler) as server:
+        monkeypatch.setenv("TIDINGS_SMTP_URL", server.url)
+        assert run(club, "assign", str(ids["survey"]), "Mia") == 0
+        assert run(club, "answer", str(ids["reply"]), "--text", "Pian.") == 0
+        assert run(club, "resolve", str(ids["anonymous"])) == 0
+    capsys.readouterr()
+    assert run(club, "list") == 0
+    lines = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert [(f[0], f[1], f[3]) for f in lines] == [(str(ids["reply"]), "answered", ""),
+                                                 (str(ids["survey"]), "open", "Mia")]
+    assert caught(handler)["In-Reply-To"] == MEMBER_ID
+    assert not (club / ".tidings" / "tidings.sqlite").exists()

@@ -126,7 +126,7 @@ def _followup(c: Collector, link: SurveyLink, comment: str | None, moment: datet
     if not comment:
         return None
     subscriber = member(c, int(link.subscriber_id)) if link.subscriber_id.isdigit() else None
-    return {"source": "survey", "kind": "question", "body": comment, "received_at": moment,
+    return {"kind": "question", "body": comment, "received_at": moment,
             "issue": link.issue, "survey": link.survey.id, "subject": link.survey.title,
             "subscriber_id": subscriber.id if subscriber else None,
             "email": subscriber.email if subscriber else None,

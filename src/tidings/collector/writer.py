@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 
 from tidings.collector.database import transact_now
 from tidings.store.answers import save_answers
-from tidings.store.followups import open_followup
+from tidings.store.followups import file_comment
 from tidings.store.transactions import Connection, Engine
 
 MAX_BATCH = 256
@@ -32,7 +32,7 @@ class GroupCommitter:
 
     async def write(self, rows: list[dict[str, Any]], followup: dict[str, Any] | None = None) -> None:
         """Save survey answers (``tidings.store.answers``) with whatever else is waiting, and open
-        ``followup`` (``tidings.store.followups.open_followup`` arguments) in the same transaction."""
+        ``followup`` (``tidings.store.followups.file_comment`` arguments) in the same transaction."""
         if self.task is None or self.task.done():
             self.queue = asyncio.Queue()
             self.task = asyncio.create_task(self._run())
@@ -69,6 +69,6 @@ class GroupCommitter:
             for rows, followup, _ in batch:
                 save_answers(connection, rows)
                 if followup is not None:
-                    open_followup(connection, **followup)
+                    file_comment(connection, **followup)
 
         transact_now(self.engine, work)  # retried while SQLite is busy (a long import elsewhere)
