@@ -321,3 +321,20 @@ def test_the_same_commands_work_on_postgresql(club: Path, monkeypatch: pytest.Mo
                                                  (str(ids["survey"]), "open", "Mia")]
     assert caught(handler)["In-Reply-To"] == MEMBER_ID
     assert not (club / ".tidings" / "tidings.sqlite").exists()
+
+
+def test_a_stored_address_with_a_line_break_is_refused_not_mailed(
+        club: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    with open_database(club).begin() as c:
+        key = followups.open_followup(c, source="reply", body="Hi", received_at=T0,
+                                      email="member@example.org\r\nBcc: other@example.org")
+    assert key is not None
+    handler = CatchingHandler()
+    with LocalSMTPServer(handler) as server:
+        monkeypatch.setenv("TIDINGS_SMTP_URL", server.url)
+        assert run(club, "answer", str(key), "--text", "Hello") == 1
+    err = capsys.readouterr().err
+    assert "not a single email address" in err and "Traceback" not in err
+    assert handler.messages == []
+    with open_database(club).connect() as c:
+        assert followups.get(c, key).state == "open"  # type: ignore[union-attr]
