@@ -51,6 +51,7 @@ FLOORS: dict[str, int] = {
     "tidings.mail": OUTPUT,
     "tidings.collector": OUTPUT,
     "tidings.feedback": OUTPUT,
+    "tidings.followups": OUTPUT,   # the team's follow-ups: list, show, answer by mail
     # commands: parse arguments and put outputs together
     "tidings.cli": COMMAND,
     "tidings.cli_parser": COMMAND,

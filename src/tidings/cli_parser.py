@@ -47,6 +47,39 @@ def _add_sending(letters: argparse._SubParsersAction[argparse.ArgumentParser]) -
                                   "TIDINGS_DATABASE_URL when TIDINGS_SMTP_URL is not set)")
 
 
+def followup_id(value: str) -> int:
+    """A follow-up's id as given on the command line: a positive whole number."""
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 2**62:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a follow-up id (a number such as 12)")
+    return int(value)
+
+
+def _add_followups(parser: argparse.ArgumentParser) -> None:
+    """``followups`` and its actions (``list`` when none is given)."""
+    sub = parser.add_subparsers(dest="action", metavar="ACTION")
+    listing = sub.add_parser("list", help="open and answered follow-ups, oldest first, one tab-separated "
+                                          "line each: id, state, age, owner, source, issue/survey, text")
+    # SUPPRESS on ``list``: its defaults must not hide ``followups --state …`` given before it.
+    for command, default in ((parser, None), (listing, argparse.SUPPRESS)):
+        command.add_argument("--state", choices=("open", "answered", "resolved"), default=default,
+                             help="only this state")
+        command.add_argument("--all", action="store_true", dest="every",
+                             default=False if default is None else default,
+                             help="every follow-up, resolved ones too")
+    sub.add_parser("show", help="the follow-up and its whole thread").add_argument(
+        "id", type=followup_id, metavar="ID")
+    answer = sub.add_parser("answer", help="mail an answer to the member (threaded, in their language) "
+                                           "and record it; the text from --text, --file or stdin")
+    answer.add_argument("id", type=followup_id, metavar="ID")
+    text = answer.add_mutually_exclusive_group()
+    text.add_argument("--text", metavar="TEXT", help="the answer")
+    text.add_argument("--file", type=Path, metavar="FILE", help="read the answer from FILE (UTF-8)")
+    sub.add_parser("resolve", help="nothing left to do").add_argument("id", type=followup_id, metavar="ID")
+    assign = sub.add_parser("assign", help="give the follow-up to someone on the team")
+    assign.add_argument("id", type=followup_id, metavar="ID")
+    assign.add_argument("owner", metavar="NAME")
+
+
 def build(commands: Mapping[str, str]) -> argparse.ArgumentParser:
     """The parser of ``commands`` (name -> one line of help) and of each one's options."""
     parser = argparse.ArgumentParser(
@@ -100,6 +133,7 @@ def build(commands: Mapping[str, str]) -> argparse.ArgumentParser:
     importing_answers.add_argument("--survey", required=True, metavar="ID")
     _add_plan(parsers["plan"])
     add_new_arguments(parsers["new"])
+    _add_followups(parsers["followups"])
     parsers["init"].add_argument("dir", metavar="DIR")
     parsers["init"].add_argument("--name", help="the community's name (default: from DIR)")
     parsers["init"].add_argument("--timezone", default="UTC",
