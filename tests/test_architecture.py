@@ -51,6 +51,7 @@ FLOORS: dict[str, int] = {
     "tidings.mail": OUTPUT,
     "tidings.collector": OUTPUT,
     "tidings.feedback": OUTPUT,
+    "tidings.report": OUTPUT,      # the monthly report's figures, charts and files
     # commands: parse arguments and put outputs together
     "tidings.cli": COMMAND,
     "tidings.cli_parser": COMMAND,
@@ -58,6 +59,7 @@ FLOORS: dict[str, int] = {
     "tidings.__main__": COMMAND,
     "tidings.repo_check": COMMAND,
     "tidings.demo": COMMAND,
+    "tidings.monthly_report": COMMAND,  # joins the report, the content model and the plan
     "tidings.scaffold": COMMAND,
 }
 

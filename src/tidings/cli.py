@@ -246,6 +246,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
                 notify=_say).status
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from tidings.monthly_report import report
+
+    return report(args.root, month=args.month, out=args.out, html=args.html, notify=_say).status
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from tidings.demo import run_demo
 
@@ -261,6 +267,8 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "collect": (cmd_collect, "run the collector web service (sign-ups, unsubscribes, survey answers)"),
     "feedback": (cmd_feedback, "survey answers into feedback/ (export from the collector, import a CSV)"),
     "plan": (cmd_plan, "the editorial calendar for the team, week by week, with its gaps"),
+    "report": (cmd_report, "the monthly report for the brand (members, issues, surveys, content, "
+                           "follow-ups): Markdown and SVG charts in reports/, counts only"),
     "init": (cmd_init, "scaffold a new community repo in DIR"),
     "demo": (cmd_demo, "build the example community's site and show where to look"),
 }

@@ -1,0 +1,164 @@
+"""The monthly report's counts: members, joins and leaves, issues, survey answers. Counts only.
+
+A member is a confirmed subscriber. A join is a consent event into ``confirmed`` from any other
+state (or none); a leave is one out of ``confirmed``. So the members at a moment are the joins
+before it minus the leaves before it, the same number as counting who was confirmed then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from tidings.store.schema import answers, consent_events, send_log, send_runs
+from tidings.store.transactions import Connection
+
+LEAVE_STATES = ("unsubscribed", "bounced", "complained")
+# A member's unsubscribe link is signed per issue; the collector records it as "issue SLUG".
+ISSUE_DETAIL = "issue "
+
+_e = consent_events.c
+_JOIN = sa.and_(_e.to_state == "confirmed", sa.or_(_e.from_state.is_(None), _e.from_state != "confirmed"))
+_LEAVE = sa.and_(_e.from_state == "confirmed", _e.to_state != "confirmed")
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Joins and leaves in one period; ``left`` by the state they left to."""
+
+    joined: int = 0
+    left: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def left_total(self) -> int:
+        return sum(self.left.values())
+
+
+def members_at(connection: Connection, moment: datetime) -> int:
+    """Confirmed subscribers at ``moment`` (joins before it minus leaves before it)."""
+    joins = sa.func.coalesce(sa.func.sum(sa.case((_JOIN, 1), else_=0)), 0)
+    leaves = sa.func.coalesce(sa.func.sum(sa.case((_LEAVE, 1), else_=0)), 0)
+    row = connection.execute(sa.select(joins, leaves).where(_e.at < moment)).one()
+    return int(row[0]) - int(row[1])
+
+
+def flows(connection: Connection, edges: Sequence[datetime]) -> list[Flow]:
+    """Joins and leaves in each period [edges[i], edges[i+1]), in one pass over those events."""
+    periods = list(zip(edges, edges[1:], strict=False))
+    if not periods:
+        return []
+    columns: list[sa.ColumnElement[int]] = []
+    for since, until in periods:
+        inside = sa.and_(_e.at >= since, _e.at < until)
+        columns.append(sa.func.sum(sa.case((sa.and_(inside, _JOIN), 1), else_=0)))
+        columns += [sa.func.sum(sa.case((sa.and_(inside, _LEAVE, _e.to_state == state), 1), else_=0))
+                    for state in LEAVE_STATES]
+    row = connection.execute(sa.select(*columns).where(
+        _e.at >= edges[0], _e.at < edges[-1], sa.or_(_JOIN, _LEAVE))).one()
+    width = 1 + len(LEAVE_STATES)
+    values = [int(v or 0) for v in row]
+    return [Flow(values[i * width], dict(zip(LEAVE_STATES, values[i * width + 1:(i + 1) * width],
+                                             strict=True)))
+            for i in range(len(periods))]
+
+
+def join_sources(connection: Connection, since: datetime, until: datetime) -> dict[str, int]:
+    """Joins in [since, until) by the consent event's source as recorded (``form:confirm``, ``import:F``…)."""
+    query = (sa.select(_e.source, sa.func.count()).where(_e.at >= since, _e.at < until, _JOIN)
+             .group_by(_e.source))
+    return {str(source): int(count) for source, count in connection.execute(query)}
+
+
+@dataclass(frozen=True)
+class IssueCounts:
+    """One issue's send: who it was for, and what became of it."""
+
+    issue: str
+    first_sent: datetime
+    recipients: int
+    delivered: int
+    failed: int
+    bounced: int
+    unsubscribes: int = 0
+
+
+def issues_started(connection: Connection, since: datetime, until: datetime) -> list[str]:
+    """Issues whose first send run started in [since, until), in that order."""
+    first = sa.func.min(send_runs.c.started_at)
+    query = (sa.select(send_runs.c.issue, first).group_by(send_runs.c.issue)
+             .having(sa.and_(first >= since, first < until)).order_by(first, send_runs.c.issue))
+    return [str(issue) for issue, _ in connection.execute(query)]
+
+
+def issue_counts(connection: Connection, issues: Sequence[str], until: datetime) -> list[IssueCounts]:
+    """Send-log counts of ``issues``, and the unsubscribes their links caused before ``until``."""
+    if not issues:
+        return []
+    s = send_log.c
+    states = (sa.select(s.issue, s.state, sa.func.count()).where(s.issue.in_(issues))
+              .group_by(s.issue, s.state))
+    by_issue: dict[str, dict[str, int]] = {issue: {} for issue in issues}
+    for issue, state, count in connection.execute(states):
+        by_issue[str(issue)][str(state)] = int(count)
+    unsubscribes = unsubscribes_by_issue(connection, issues, until)
+    started = dict(connection.execute(sa.select(send_runs.c.issue, sa.func.min(send_runs.c.started_at))
+                                      .where(send_runs.c.issue.in_(issues)).group_by(send_runs.c.issue)).all())
+    found = []
+    for issue in issues:
+        n = by_issue[issue]
+        # Skipped rows are people who left before their turn: the issue was never for them.
+        found.append(IssueCounts(issue, started[issue], sum(v for k, v in n.items() if k != "skipped"),
+                                 n.get("sent", 0), n.get("failed", 0) + n.get("sending", 0),
+                                 n.get("bounced", 0), unsubscribes.get(issue, 0)))
+    return found
+
+
+def unsubscribes_by_issue(connection: Connection, issues: Sequence[str], until: datetime) -> dict[str, int]:
+    """Unsubscribes before ``until`` through the links of ``issues`` (issues with none are left out)."""
+    details = [ISSUE_DETAIL + issue for issue in issues]
+    leaving = (sa.select(_e.detail, sa.func.count()).where(
+        _e.detail.in_(details), _e.to_state == "unsubscribed", _e.at < until).group_by(_e.detail))
+    return {str(detail)[len(ISSUE_DETAIL):]: int(n) for detail, n in connection.execute(leaving)}
+
+
+def delivered(connection: Connection, issues: Iterable[str]) -> int:
+    """Messages of ``issues`` accepted by the relay (the people a survey in them reached)."""
+    wanted = list(issues)
+    if not wanted:
+        return 0
+    return int(connection.execute(sa.select(sa.func.count()).select_from(send_log).where(
+        send_log.c.issue.in_(wanted), send_log.c.state == "sent")).scalar() or 0)
+
+
+@dataclass(frozen=True)
+class SurveyCounts:
+    """Answers to one survey before a moment: respondents, options chosen, comments."""
+
+    respondents: int
+    options: dict[str, dict[int, int]]  # question id -> option number -> answers
+    comments_in_month: int
+
+
+def survey_counts(connection: Connection, survey: str, since: datetime, until: datetime) -> SurveyCounts:
+    """Answers to ``survey`` given before ``until``; comments counted in [since, until)."""
+    a = answers.c
+    before = sa.and_(a.survey == survey, a.answered_at < until)
+    respondents = connection.execute(
+        sa.select(sa.func.count(sa.distinct(a.respondent))).where(before)).scalar()
+    options: dict[str, dict[int, int]] = {}
+    for question, option, count in connection.execute(
+            sa.select(a.question, a.option, sa.func.count()).where(before).group_by(a.question, a.option)):
+        options.setdefault(str(question), {})[int(option)] = int(count)
+    comments = connection.execute(sa.select(sa.func.count()).select_from(answers).where(
+        before, a.answered_at >= since, a.comment.is_not(None), a.comment != "")).scalar()
+    return SurveyCounts(int(respondents or 0), options, int(comments or 0))
+
+
+def surveys_answered(connection: Connection, since: datetime, until: datetime) -> list[str]:
+    """Surveys that got answers in [since, until)."""
+    query = sa.select(answers.c.survey).distinct().where(
+        answers.c.answered_at >= since, answers.c.answered_at < until)
+    return sorted(str(s) for s in connection.execute(query).scalars())
