@@ -215,3 +215,19 @@ def test_content_text_in_the_report_never_becomes_markup(value: str) -> None:
     rendered = markdown.markdown(f"| {text(value)} |\n|---|\n| x |", extensions=MD_EXTENSIONS)
     tags = set(re.findall(r"</?([a-zA-Z][a-zA-Z0-9]*)", rendered))
     assert tags <= {"table", "thead", "tbody", "tr", "th", "td", "p"}
+
+
+def test_the_demo_prints_a_report_of_its_list_with_no_address_or_name(make_repo: MakeRepo,
+                                                                       tmp_path: Path) -> None:
+    from tidings.demo import DEMO_MEMBERS, demo_report
+
+    root = make_repo(FILES, pyproject=PYPROJECT)
+    engine = open_database(url=f"sqlite:///{tmp_path / 'demo.sqlite'}")
+    with engine.begin() as connection:
+        for email, name, lang, zone, tags in DEMO_MEMBERS:
+            add(connection, email, name=name, lang=lang, timezone=zone, tags=tags, source="demo")
+    lines: list[str] = []
+    demo_report(engine, load(root, history=False), datetime.now(UTC), tmp_path / "reports", lines.append)
+    assert f"0 → {len(DEMO_MEMBERS)} members" in lines[0] and lines[-1].endswith("(and its charts)")
+    written = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "reports").iterdir())
+    assert not [w for member in DEMO_MEMBERS for w in member[:2] if w in written + "".join(lines)]
