@@ -231,3 +231,42 @@ def test_the_demo_prints_a_report_of_its_list_with_no_address_or_name(make_repo:
     assert f"0 → {len(DEMO_MEMBERS)} members" in lines[0] and lines[-1].endswith("(and its charts)")
     written = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "reports").iterdir())
     assert not [w for member in DEMO_MEMBERS for w in member[:2] if w in written + "".join(lines)]
+
+
+TRAFFIC_PYPROJECT = PYPROJECT + 'analytics_csv = "analytics/views.csv"\n'
+
+
+def test_site_traffic_comes_from_the_analytics_export_per_day_with_the_top_pages(
+        make_repo: MakeRepo, tmp_path: Path) -> None:
+    export = ("date,page,pageviews\n2026-10-01,/,120\n2026-10-01,/events/,30\n2026-10-31,/,80\n"
+              "2026-09-30,/,999\n2026-11-01,/,999\n2026-10-15,\"/a|b<script>\",5\n")
+    root = make_repo({"analytics/views.csv": export}, pyproject=TRAFFIC_PYPROJECT)
+    out = tmp_path / "reports"
+    assert main(["--root", str(root), "report", "--month", "2026-10", "--out", str(out)]) == 0
+    page = markdown.markdown((out / "2026-10.md").read_text(encoding="utf-8"), extensions=MD_EXTENSIONS)
+    assert "235 page views this month" in page
+    rows = re.findall(r"<tr>\s*<td>(.*?)</td>\s*<td[^>]*>(\d+)</td>", page.split("Site traffic")[1])
+    assert rows == [("/", "200"), ("/events/", "30"), ("/a|b&lt;script&gt;", "5")]
+    assert (out / "2026-10-traffic.svg").is_file()
+
+
+def test_a_goatcounter_export_counts_each_hit_row_as_one_view(make_repo: MakeRepo) -> None:
+    from tidings.report.traffic import read_traffic
+
+    export = "2,Path,Title,Date\n1,/,Home,2026-10-02T10:00:00Z\n1,/,Home,2026-10-02T11:00:00Z\n"
+    root = make_repo({"hits.csv": export}, pyproject=PYPROJECT)
+    traffic = read_traffic(root / "hits.csv", "hits.csv", Month(2026, 10))
+    assert traffic.total == 2 and dict(traffic.days)[datetime(2026, 10, 2).date()] == 2
+    assert traffic.top_pages == (("/", 2),)
+
+
+def test_a_bad_analytics_export_names_every_bad_row_and_writes_nothing(
+        make_repo: MakeRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    export = "date,page,pageviews\n2026-10-01,/,12\nyesterday,/,3\n2026-10-02,/,many\n"
+    root = make_repo({"analytics/views.csv": export}, pyproject=TRAFFIC_PYPROJECT)
+    out = tmp_path / "reports"
+    assert main(["--root", str(root), "report", "--month", "2026-10", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "analytics/views.csv:3: date: expected a date such as 2026-10-31" in err
+    assert "analytics/views.csv:4: views: expected a whole number" in err
+    assert "Traceback" not in err and not out.exists()

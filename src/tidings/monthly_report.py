@@ -4,6 +4,7 @@ month's report files, and says what they hold."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from tidings.content.model import Community
 from tidings.output import Notify, Report, quiet
 from tidings.plan.agenda import planned
 from tidings.report import Glance, Month, monthly_report, parse_month, summary, write_report
+from tidings.report.traffic import read_traffic
 from tidings.store import open_database
 
 
@@ -35,6 +37,9 @@ def report(root: Path, *, month: str | None = None, out: Path | None = None, htm
         figures = monthly_report(engine, community, chosen, moment, glance(community, chosen.shift(1)))
     finally:
         engine.dispose()
+    export = community.config.analytics_csv
+    if export:
+        figures = replace(figures, traffic=read_traffic(root / export, export, chosen))
     target = out if out is not None else root / "reports"
     written = write_report(figures, target, with_html=html)
     result = Report(notify)

@@ -10,6 +10,7 @@ from datetime import datetime
 from tidings.calendar.schedule import occurrences
 from tidings.content.model import Community, Entry
 from tidings.report.months import Month, edges
+from tidings.report.traffic import Traffic
 from tidings.store import followups
 from tidings.store import report_queries as q
 from tidings.store.transactions import Connection
@@ -105,6 +106,7 @@ class MonthlyReport:
     surveys: tuple[SurveyResult, ...]
     content: Content
     followups: followups.Ages
+    traffic: Traffic | None = None  # when [tool.tidings] analytics_csv names an export
 
 
 def source_group(source: str) -> str:
@@ -116,8 +118,7 @@ def members(connection: Connection, month: Month, community: Community) -> Membe
     """The Members section: the month's figures and the 12 months ending with it."""
     zone = community.config.timezone
     bounds = edges(month, CHART_MONTHS, zone)
-    monthly = q.flows(connection, bounds)
-    level = q.members_at(connection, bounds[0])
+    level, monthly = q.history(connection, bounds)
     history = []
     for bound, flow in zip(bounds[1:], monthly, strict=True):
         level += flow.joined - flow.left_total

@@ -41,6 +41,10 @@ def chart_files(report: MonthlyReport) -> list[charts.Chart]:
         charts.bars(f"{label}-joins-leaves", "Joins and leaves per month", months,
                     {"joined": [p.joined for p in m.history], "left": [p.left for p in m.history]}),
     ]
+    if report.traffic is not None:
+        days = report.traffic.days
+        found.append(charts.line(f"{label}-traffic", "Page views per day", [f"{d:%d}" for d, _ in days],
+                                 {"page views": [n for _, n in days]}))
     for issue in report.issues:
         c = issue.counts
         found.append(charts.bars(
@@ -138,6 +142,25 @@ def _followups(report: MonthlyReport) -> Iterator[str]:
     yield ""
 
 
+def _traffic(report: MonthlyReport) -> Iterator[str]:
+    t = report.traffic
+    if t is None:
+        return
+    yield "## Site traffic"
+    yield ""
+    yield (f"{t.total} page views this month, from the analytics export (a privacy-friendly tool's "
+           "counts; tidings itself tracks nothing).")
+    yield ""
+    yield f"![Page views per day]({report.month.label}-traffic.svg)"
+    yield ""
+    if t.top_pages:
+        yield "| page | views |"
+        yield "|---|---:|"
+        for page, views in t.top_pages:
+            yield f"| {text(page)} | {views} |"
+        yield ""
+
+
 def to_markdown(report: MonthlyReport) -> str:
     """The report as Markdown; its images are the chart files beside it."""
     lines = [f"# {text(report.community)}: report for {report.month.label}", "",
@@ -152,6 +175,7 @@ def to_markdown(report: MonthlyReport) -> str:
         lines += _survey(survey)
     lines += _content(report)
     lines += _followups(report)
+    lines += _traffic(report)
     return "\n".join(lines)
 
 

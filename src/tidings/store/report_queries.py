@@ -45,24 +45,36 @@ def members_at(connection: Connection, moment: datetime) -> int:
     return int(row[0]) - int(row[1])
 
 
-def flows(connection: Connection, edges: Sequence[datetime]) -> list[Flow]:
-    """Joins and leaves in each period [edges[i], edges[i+1]), in one pass over those events."""
-    periods = list(zip(edges, edges[1:], strict=False))
-    if not periods:
-        return []
-    columns: list[sa.ColumnElement[int]] = []
-    for since, until in periods:
-        inside = sa.and_(_e.at >= since, _e.at < until)
-        columns.append(sa.func.sum(sa.case((sa.and_(inside, _JOIN), 1), else_=0)))
-        columns += [sa.func.sum(sa.case((sa.and_(inside, _LEAVE, _e.to_state == state), 1), else_=0))
-                    for state in LEAVE_STATES]
-    row = connection.execute(sa.select(*columns).where(
-        _e.at >= edges[0], _e.at < edges[-1], sa.or_(_JOIN, _LEAVE))).one()
-    width = 1 + len(LEAVE_STATES)
-    values = [int(v or 0) for v in row]
-    return [Flow(values[i * width], dict(zip(LEAVE_STATES, values[i * width + 1:(i + 1) * width],
-                                             strict=True)))
-            for i in range(len(periods))]
+def _period(edges: list[datetime], low: int, high: int) -> sa.ColumnElement[int]:
+    """The index of the first of ``edges[low:high]`` after the event (``high`` if none), as a
+    binary tree of CASEs: a handful of comparisons per event instead of one per edge."""
+    if low == high:
+        return sa.literal(low)
+    middle = (low + high) // 2
+    return sa.case((_e.at < edges[middle], _period(edges, low, middle)),
+                   else_=_period(edges, middle + 1, high))
+
+
+def history(connection: Connection, edges: Sequence[datetime]) -> tuple[int, list[Flow]]:
+    """The members at ``edges[0]`` and the joins and leaves of each period [edges[i], edges[i+1]),
+    in one pass over the consent log (each event is put in its period once, then grouped)."""
+    period = _period(list(edges), 0, len(edges))
+    # Filtered below: a join is the only kept event that goes to ``confirmed``.
+    kind = sa.case((_e.to_state == "confirmed", "joined"), else_=_e.to_state)
+    # No condition on ``at`` in WHERE: one sequential scan beats the index on ``at`` and a lookup
+    # per event (SQLite, ~3x); the events after the last edge fall in a period that is not read.
+    query = (sa.select(period, kind, sa.func.count()).where(sa.or_(_JOIN, _LEAVE))
+             .group_by(period, kind))
+    counts: dict[int, dict[str, int]] = {}
+    for index, what, count in connection.execute(query):
+        counts.setdefault(int(index), {})[str(what)] = int(count)
+    before = counts.get(0, {})
+    at_start = before.pop("joined", 0) - sum(before.values())
+    found = []
+    for index in range(1, len(edges)):
+        seen = counts.get(index, {})
+        found.append(Flow(seen.pop("joined", 0), {**dict.fromkeys(LEAVE_STATES, 0), **seen}))
+    return at_start, found
 
 
 def join_sources(connection: Connection, since: datetime, until: datetime) -> dict[str, int]:
@@ -119,9 +131,11 @@ def issue_counts(connection: Connection, issues: Sequence[str], until: datetime)
 def unsubscribes_by_issue(connection: Connection, issues: Sequence[str], until: datetime) -> dict[str, int]:
     """Unsubscribes before ``until`` through the links of ``issues`` (issues with none are left out)."""
     details = [ISSUE_DETAIL + issue for issue in issues]
-    leaving = (sa.select(_e.detail, sa.func.count()).where(
-        _e.detail.in_(details), _e.to_state == "unsubscribed", _e.at < until).group_by(_e.detail))
-    return {str(detail)[len(ISSUE_DETAIL):]: int(n) for detail, n in connection.execute(leaving)}
+    # ``at`` is tested in the count, not in WHERE: a scan, not a lookup per event by the index on ``at``.
+    before = sa.func.sum(sa.case((_e.at < until, 1), else_=0))
+    leaving = (sa.select(_e.detail, before).where(_e.detail.in_(details), _e.to_state == "unsubscribed")
+               .group_by(_e.detail))
+    return {str(detail)[len(ISSUE_DETAIL):]: int(n) for detail, n in connection.execute(leaving) if n}
 
 
 def delivered(connection: Connection, issues: Iterable[str]) -> int:
