@@ -37,14 +37,6 @@ class Flow:
         return sum(self.left.values())
 
 
-def members_at(connection: Connection, moment: datetime) -> int:
-    """Confirmed subscribers at ``moment`` (joins before it minus leaves before it)."""
-    joins = sa.func.coalesce(sa.func.sum(sa.case((_JOIN, 1), else_=0)), 0)
-    leaves = sa.func.coalesce(sa.func.sum(sa.case((_LEAVE, 1), else_=0)), 0)
-    row = connection.execute(sa.select(joins, leaves).where(_e.at < moment)).one()
-    return int(row[0]) - int(row[1])
-
-
 def _period(edges: list[datetime], low: int, high: int) -> sa.ColumnElement[int]:
     """The index of the first of ``edges[low:high]`` after the event (``high`` if none), as a
     binary tree of CASEs: a handful of comparisons per event instead of one per edge."""
