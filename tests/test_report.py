@@ -270,3 +270,22 @@ def test_a_bad_analytics_export_names_every_bad_row_and_writes_nothing(
     assert "analytics/views.csv:3: date: expected a date such as 2026-10-31" in err
     assert "analytics/views.csv:4: views: expected a whole number" in err
     assert "Traceback" not in err and not out.exists()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=60), min_size=1,
+                max_size=4))
+def test_page_names_from_an_analytics_export_stay_text_in_the_report(tmp_path_factory: pytest.TempPathFactory,
+                                                                     pages: list[str]) -> None:
+    from tidings.csvfiles import write_csv
+    from tidings.report.render import _traffic
+    from tidings.report.traffic import read_traffic
+
+    folder = tmp_path_factory.mktemp("traffic")
+    write_csv(folder / "views.csv", [["date", "page", "views"], *(["2026-10-05", p, "3"] for p in pages)])
+    traffic = read_traffic(folder / "views.csv", "views.csv", Month(2026, 10))
+    assert traffic.total == 3 * len(pages)
+    figures = type("Figures", (), {"traffic": traffic, "month": Month(2026, 10)})()
+    rendered = markdown.markdown("\n".join(_traffic(figures)), extensions=MD_EXTENSIONS)  # type: ignore[arg-type]
+    tags = set(re.findall(r"</?([a-zA-Z][a-zA-Z0-9]*)", rendered))
+    assert tags <= {"table", "thead", "tbody", "tr", "th", "td", "p", "h2", "img"}
