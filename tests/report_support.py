@@ -38,6 +38,14 @@ FILES = {
         ---
         Hello.
         """,
+    "newsletters/nov-news.md": """\
+        ---
+        subject: November news
+        send_at: 2026-11-05T10:00
+        survey: pulse
+        ---
+        Hello again.
+        """,
     "content/surveys/pulse.md": """\
         ---
         id: pulse
@@ -169,6 +177,7 @@ def build_history(engine: sa.Engine, root: Path, monkeypatch: pytest.MonkeyPatch
     join("f", utc(2026, 10, 31, 21, 30))  # 23:30 local on the last day
     join("g", utc(2026, 10, 31, 22, 30))  # 00:30 local on 1 November (UTC: still October)
     _answers_and_followups(engine, history)
+    send_later_issue(engine, history)
     return history
 
 
@@ -220,3 +229,13 @@ def state_at(engine: sa.Engine, moment: datetime) -> dict[int, str]:
         states[subscriber] = state
     return states
 
+
+
+def send_later_issue(engine: sa.Engine, history: History) -> None:
+    """nov-news, carrying the same survey, sent on 5 November to Dmitri: not reached in October."""
+    log = SendLog(engine, "nov-news", "run-2", Clock(utc(2026, 11, 5, 8)))
+    log.start()
+    with engine.connect() as connection:
+        log.claim(connection, [history.ids["d"]])
+        log.record(connection, [(history.ids["d"], "sent", 1, None)], [])
+        log.finish(connection)

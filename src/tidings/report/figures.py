@@ -158,7 +158,7 @@ def surveys(connection: Connection, community: Community, sent: tuple[Issue, ...
                                                 for n, text in enumerate(question.options)))
             for question in (survey.questions if survey else ()))
         found.append(SurveyResult(survey_id, survey.title if survey else survey_id, counts.respondents,
-                                  q.delivered(connection, carriers), questions, counts.comments_in_month,
+                                  q.delivered(connection, carriers, end), questions, counts.comments_in_month,
                                   bool(survey and survey.publish_comments)))
     return tuple(found)
 

@@ -130,13 +130,16 @@ def unsubscribes_by_issue(connection: Connection, issues: Sequence[str], until: 
     return {str(detail)[len(ISSUE_DETAIL):]: int(n) for detail, n in connection.execute(leaving) if n}
 
 
-def delivered(connection: Connection, issues: Iterable[str]) -> int:
-    """Messages of ``issues`` accepted by the relay (the people a survey in them reached)."""
+def delivered(connection: Connection, issues: Iterable[str], until: datetime) -> int:
+    """Messages accepted by the relay of those of ``issues`` whose send began before ``until``
+    (the people a survey in them reached by then)."""
     wanted = list(issues)
     if not wanted:
         return 0
+    began = (sa.select(send_runs.c.issue).where(send_runs.c.issue.in_(wanted)).group_by(send_runs.c.issue)
+             .having(sa.func.min(send_runs.c.started_at) < until))
     return int(connection.execute(sa.select(sa.func.count()).select_from(send_log).where(
-        send_log.c.issue.in_(wanted), send_log.c.state == "sent")).scalar() or 0)
+        send_log.c.issue.in_(began), send_log.c.state == "sent")).scalar() or 0)
 
 
 @dataclass(frozen=True)
