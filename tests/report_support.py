@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.collector_support import PYPROJECT as COLLECTOR_PYPROJECT
 from tidings.store import importer
 from tidings.store import subscribers as people
 from tidings.store.answers import save_answers
@@ -21,13 +22,7 @@ from tidings.store.schema import consent_events
 from tidings.store.send_log import SendLog
 from tidings.store.subscribers import add, confirm, unsubscribe
 
-PYPROJECT = """\
-[tool.tidings]
-name = "Canary Club"
-site_url = "https://club.example.org/"
-collector_url = "https://collect.club.example.org/"
-timezone = "Europe/Helsinki"
-"""
+PYPROJECT = COLLECTOR_PYPROJECT  # Europe/Helsinki: October starts on 30 September in UTC
 
 FILES = {
     "newsletters/oct-news.md": """\

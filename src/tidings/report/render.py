@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import markdown
 
@@ -54,19 +54,22 @@ def chart_files(report: MonthlyReport) -> list[charts.Chart]:
     return found
 
 
+def _table(head: str, column: str, rows: Iterable[tuple[str, object]]) -> Iterator[str]:
+    """A two-column table: names (already Markdown) and figures aligned right."""
+    yield f"| {head} | {column} |"
+    yield "|---|---:|"
+    for name, figure in rows:
+        yield f"| {name} | {figure} |"
+    yield ""
+
+
 def _members(m: Members, label: str) -> Iterator[str]:
     yield "## Members"
     yield ""
-    yield "| | members |"
-    yield "|---|---:|"
-    yield f"| at the start | {m.at_start} |"
-    yield f"| joined (confirmed) | {m.joined} |"
-    for state, name in LEFT_LABELS.items():
-        yield f"| left: {name} | {m.left.get(state, 0)} |"
-    yield f"| at the end | {m.at_end} |"
-    yield f"| growth | {percent(m.growth)} |"
-    yield f"| churn | {percent(m.churn)} |"
-    yield ""
+    yield from _table("", "members", [
+        ("at the start", m.at_start), ("joined (confirmed)", m.joined),
+        *((f"left: {name}", m.left.get(state, 0)) for state, name in LEFT_LABELS.items()),
+        ("at the end", m.at_end), ("growth", percent(m.growth)), ("churn", percent(m.churn))])
     if m.sources:
         shown = ", ".join(f"{name} {count}" for name, count in sorted(m.sources.items()))
         yield f"Joins came from: {shown}."
@@ -108,11 +111,7 @@ def _survey(s: SurveyResult) -> Iterator[str]:
     for question in s.questions:
         yield f"**{text(question.text)}**"
         yield ""
-        yield "| option | answers |"
-        yield "|---|---:|"
-        for option, count in question.options:
-            yield f"| {text(option)} | {count} |"
-        yield ""
+        yield from _table("option", "answers", ((text(option), count) for option, count in question.options))
 
 
 def _content(report: MonthlyReport) -> Iterator[str]:
@@ -154,11 +153,7 @@ def _traffic(report: MonthlyReport) -> Iterator[str]:
     yield f"![Page views per day]({report.month.label}-traffic.svg)"
     yield ""
     if t.top_pages:
-        yield "| page | views |"
-        yield "|---|---:|"
-        for page, views in t.top_pages:
-            yield f"| {text(page)} | {views} |"
-        yield ""
+        yield from _table("page", "views", ((text(page), views) for page, views in t.top_pages))
 
 
 def to_markdown(report: MonthlyReport) -> str:
