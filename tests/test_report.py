@@ -289,3 +289,17 @@ def test_page_names_from_an_analytics_export_stay_text_in_the_report(tmp_path_fa
     rendered = markdown.markdown("\n".join(_traffic(figures)), extensions=MD_EXTENSIONS)  # type: ignore[arg-type]
     tags = set(re.findall(r"</?([a-zA-Z][a-zA-Z0-9]*)", rendered))
     assert tags <= {"table", "thead", "tbody", "tr", "th", "td", "p", "h2", "img"}
+
+
+def test_next_month_at_a_glance_comes_from_the_editorial_calendar(make_repo: MakeRepo,
+                                                                  tmp_path: Path) -> None:
+    from tidings.monthly_report import report
+
+    files = {**FILES, "newsletters/dec-news.md": FILES["newsletters/nov-news.md"].replace(
+        "2026-11-05", "2026-12-03").replace("November news", "December news")}
+    root = make_repo(files, pyproject=PYPROJECT)
+    report(root, month="2026-10", out=tmp_path / "r", now=NOW)
+    written = (tmp_path / "r" / "2026-10.md").read_text(encoding="utf-8")
+    # November: Winter plans goes public, nov-news is sent; dec-news is December's.
+    assert "Next month at a glance (the editorial calendar): going public: 1, issues to send: 1." in written
+    assert "Issues: November news." in written and "December news" not in written

@@ -12,6 +12,9 @@ from tidings.report import charts
 from tidings.report.figures import Members, MonthlyReport, SurveyResult
 
 MD_EXTENSIONS = ["tables", "sane_lists"]  # the ones the site and the newsletters use too
+# What the editorial calendar's items are, in the words of the report's "next month" line.
+PLAN_WORDS = {"public": "going public", "send": "issues to send", "event": "event dates", "topic": "topics",
+              "opens": "surveys opening", "closes": "surveys closing"}
 LEFT_LABELS = {"unsubscribed": "unsubscribed", "bounced": "bounced", "complained": "complained"}
 
 
@@ -123,10 +126,11 @@ def _content(report: MonthlyReport) -> Iterator[str]:
         yield f"- **{kind}**: {len(titles)}" + (f" — {listed}" if titles else "")
     yield ""
     glance = c.next_month
-    coming = ", ".join(f"{what} {n}" for what, n in sorted(glance.counts.items())) or "nothing planned yet"
+    coming = ", ".join(f"{PLAN_WORDS.get(what, what)}: {n}" for what, n in sorted(glance.counts.items()))
+    coming = coming or "nothing planned yet"
     yield f"Next month at a glance (the editorial calendar): {coming}."
     if glance.issues:
-        yield f"Issues to send: {'; '.join(text(s) for s in glance.issues)}."
+        yield f"Issues: {'; '.join(text(s) for s in glance.issues)}."
     yield ""
 
 
