@@ -207,6 +207,9 @@ def test_an_empty_month_writes_a_report_too(make_repo: MakeRepo, tmp_path: Path)
     figures = monthly_report(open_database(root), load(root, history=False), Month(2026, 10), NOW)
     written = write_report(figures, tmp_path / "r")
     assert figures.members.growth is None and "No issue was sent" in written[-1].read_text(encoding="utf-8")
+    again = write_report(figures, tmp_path / "again", with_html=True)
+    # The same figures give the same bytes: a report committed to git changes only when a figure does.
+    assert [p.read_bytes() for p in written] == [p.read_bytes() for p in again[:-1]]
 
 
 @settings(max_examples=150, deadline=None)
