@@ -80,6 +80,30 @@ def _add_followups(parser: argparse.ArgumentParser) -> None:
     assign.add_argument("owner", metavar="NAME")
 
 
+def _add_subscribers(subscribers: argparse.ArgumentParser) -> None:
+    """``subscribers`` actions and their options."""
+    people = subscribers.add_subparsers(dest="action", metavar="ACTION")
+    add = people.add_parser("add", help="add a subscriber (confirmed: you have their consent)")
+    add.add_argument("email", metavar="EMAIL")
+    add.add_argument("--name")
+    add.add_argument("--lang", help="language code, e.g. fi")
+    add.add_argument("--timezone", help="IANA timezone, e.g. Europe/Helsinki")
+    add.add_argument("--tags", help="comma-separated, e.g. translators,finland")
+    add.add_argument("--pending", action="store_true", help="needs double opt-in first")
+    people.add_parser("remove", help="unsubscribe someone").add_argument("email", metavar="EMAIL")
+    listing = people.add_parser("list", help="tab-separated: email, state, name, lang, timezone, tags "
+                                "(a tab, line break or backslash in a value is written \\t, \\n, \\\\)")
+    listing.add_argument("--state", choices=("pending", "confirmed", "unsubscribed", "bounced", "complained"))
+    people.add_parser("stats", help="counts per state, joins and leaves in the last 30 days")
+    importing = people.add_parser("import", help="import a CSV, or a Mailchimp, listmonk or Substack export "
+                                                 "(columns found by header name, states kept)")
+    importing.add_argument("file", metavar="FILE.csv")
+    importing.add_argument("--skip-invalid", action="store_true",
+                           help="import the good rows even if some are bad (default: change nothing)")
+    exporting = people.add_parser("export", help="every subscriber as CSV, to FILE or stdout")
+    exporting.add_argument("file", metavar="FILE", nargs="?")
+
+
 def build(commands: Mapping[str, str]) -> argparse.ArgumentParser:
     """The parser of ``commands`` (name -> one line of help) and of each one's options."""
     parser = argparse.ArgumentParser(
@@ -102,26 +126,7 @@ def build(commands: Mapping[str, str]) -> argparse.ArgumentParser:
     render.add_argument("--open", action="store_true", help="open the HTML in a browser")
     render.add_argument("--at", metavar="T", help="render as if sent at T (default: now)")
     render.add_argument("--lang", metavar="CODE", help="the version a reader of CODE gets (default: theirs)")
-    people = parsers["subscribers"].add_subparsers(dest="action", metavar="ACTION")
-    add = people.add_parser("add", help="add a subscriber (confirmed: you have their consent)")
-    add.add_argument("email", metavar="EMAIL")
-    add.add_argument("--name")
-    add.add_argument("--lang", help="language code, e.g. fi")
-    add.add_argument("--timezone", help="IANA timezone, e.g. Europe/Helsinki")
-    add.add_argument("--tags", help="comma-separated, e.g. translators,finland")
-    add.add_argument("--pending", action="store_true", help="needs double opt-in first")
-    people.add_parser("remove", help="unsubscribe someone").add_argument("email", metavar="EMAIL")
-    listing = people.add_parser("list", help="tab-separated: email, state, name, lang, timezone, tags "
-                                "(a tab, line break or backslash in a value is written \\t, \\n, \\\\)")
-    listing.add_argument("--state", choices=("pending", "confirmed", "unsubscribed", "bounced", "complained"))
-    people.add_parser("stats", help="counts per state, joins and leaves in the last 30 days")
-    importing = people.add_parser("import", help="import a CSV, or a Mailchimp, listmonk or Substack export "
-                                                 "(columns found by header name, states kept)")
-    importing.add_argument("file", metavar="FILE.csv")
-    importing.add_argument("--skip-invalid", action="store_true",
-                           help="import the good rows even if some are bad (default: change nothing)")
-    exporting = people.add_parser("export", help="every subscriber as CSV, to FILE or stdout")
-    exporting.add_argument("file", metavar="FILE", nargs="?")
+    _add_subscribers(parsers["subscribers"])
     _add_sending(letters)
     parsers["collect"].add_argument("--host", default="127.0.0.1")
     parsers["collect"].add_argument("--port", type=int, default=8080)

@@ -98,16 +98,23 @@ def run_demo(root: Path, notify: Notify = quiet) -> Report:
         if early:
             say(f"  early access in that issue: {', '.join(early)}")
         demo_report(engine, community, now, demo_state / "reports", say)
+    _where_to_look(root, result.site_dir, caught / "new" if community.newsletters else None,
+                   letter.slug if community.newsletters else None, say)
+    return report
+
+
+def _where_to_look(root: Path, site: Path, mail: Path | None, slug: str | None,
+                   say: Callable[[str], None]) -> None:
+    """The files the demo made, and the commands that show them."""
     say("")
-    say(f"  site:     {result.site_dir / 'index.html'}")
-    say(f"  calendar: {result.site_dir / 'events.ics'}")
-    say(f"  feeds:    {result.site_dir / 'feed.xml'}, {result.site_dir / 'atom.xml'}")
-    if community.newsletters:
-        say(f"  mail:     {caught / 'new'}  (one .eml-style file per message, open with any mail app)")
+    say(f"  site:     {site / 'index.html'}")
+    say(f"  calendar: {site / 'events.ics'}")
+    say(f"  feeds:    {site / 'feed.xml'}, {site / 'atom.xml'}")
+    if mail is not None:
+        say(f"  mail:     {mail}  (one .eml-style file per message, open with any mail app)")
     say("")
     say(f"  Browse the site with live reload:  {build_command(root, 'serve')}   "
         "(then open http://127.0.0.1:8000/)")
-    if community.newsletters:
+    if slug is not None:
         say("  See one message as a subscriber:   "
-            f"{build_command(root, f'newsletter render {shlex.quote(letter.slug)} --open')}")
-    return report
+            f"{build_command(root, f'newsletter render {shlex.quote(slug)} --open')}")
