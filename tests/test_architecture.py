@@ -51,6 +51,7 @@ FLOORS: dict[str, int] = {
     "tidings.mail": OUTPUT,
     "tidings.collector": OUTPUT,
     "tidings.feedback": OUTPUT,
+    "tidings.mailbox": OUTPUT,     # the reply mailbox: replies, ARF and DSN reports
     # commands: parse arguments and put outputs together
     "tidings.cli": COMMAND,
     "tidings.cli_parser": COMMAND,

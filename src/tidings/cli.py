@@ -252,6 +252,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args.root, notify=_say).status
 
 
+def cmd_followups(args: argparse.Namespace) -> int:
+    if args.action == "fetch":
+        from tidings.mailbox import fetch_mailbox
+
+        return fetch_mailbox(args.root, notify=_say).status
+    raise UsageError("usage: followups fetch")
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "check": (cmd_check, "validate every content file; print every problem as path:line: message"),
     "site": (cmd_site, "build the public site as it must look at --as-of (default: now)"),
@@ -260,6 +268,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "subscribers": (cmd_subscribers, "manage the subscriber list: add, remove, list, stats, import, export"),
     "collect": (cmd_collect, "run the collector web service (sign-ups, unsubscribes, survey answers)"),
     "feedback": (cmd_feedback, "survey answers into feedback/ (export from the collector, import a CSV)"),
+    "followups": (cmd_followups, "replies and comments that need an answer, tracked until resolved"),
     "plan": (cmd_plan, "the editorial calendar for the team, week by week, with its gaps"),
     "init": (cmd_init, "scaffold a new community repo in DIR"),
     "demo": (cmd_demo, "build the example community's site and show where to look"),

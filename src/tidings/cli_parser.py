@@ -45,6 +45,12 @@ def _add_sending(letters: argparse._SubParsersAction[argparse.ArgumentParser]) -
                                   "TIDINGS_DATABASE_URL when TIDINGS_SMTP_URL is not set)")
 
 
+def _add_followups_fetch(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``followups fetch``."""
+    actions.add_parser("fetch", help="read the reply mailbox (TIDINGS_IMAP_URL): replies become follow-ups, "
+                                     "complaint (ARF) and bounce (DSN) reports set the subscriber's state")
+
+
 def build(commands: Mapping[str, str]) -> argparse.ArgumentParser:
     """The parser of ``commands`` (name -> one line of help) and of each one's options."""
     parser = argparse.ArgumentParser(
@@ -95,6 +101,7 @@ def build(commands: Mapping[str, str]) -> argparse.ArgumentParser:
     importing_answers = answers.add_parser("import", help="a CSV from another form tool into feedback/")
     importing_answers.add_argument("file", metavar="FILE")
     importing_answers.add_argument("--survey", required=True, metavar="ID")
+    _add_followups_fetch(parsers["followups"].add_subparsers(dest="action", metavar="ACTION"))
     _add_plan(parsers["plan"])
     parsers["init"].add_argument("dir", metavar="DIR")
     parsers["init"].add_argument("--name", help="the community's name (default: from DIR)")
