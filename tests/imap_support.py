@@ -32,10 +32,13 @@ class DovecotMissing(Exception):
 @dataclass(frozen=True)
 class Dovecot:
     host: str
-    port: int
+    port: int  # plain IMAP (with STARTTLS when the server has a certificate)
+    tls_port: int | None = None  # IMAP over TLS (imaps://), when it has one
+    ca: Path | None = None  # the test authority that signed its certificate
 
     def url(self, user: str, *, scheme: str = "imap", password: str = PASSWORD) -> str:
-        return f"{scheme}://{quote(user, safe='')}:{quote(password, safe='')}@{self.host}:{self.port}/INBOX"
+        port = self.tls_port if scheme == "imaps" else self.port
+        return f"{scheme}://{quote(user, safe='')}:{quote(password, safe='')}@{self.host}:{port}/INBOX"
 
 
 def free_port() -> int:
@@ -44,19 +47,46 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _config(base: Path, mail: Path, port: int) -> str:
+def make_certificate(folder: Path) -> Path:
+    """A throwaway authority and a certificate it signed for 127.0.0.1 (openssl, from ssl-cert's
+    dependency); return the authority's file, for SSL_CERT_FILE."""
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+        "-subj", "/CN=tidings test authority", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+        "-subj", "/CN=127.0.0.1")
+    (folder / "server.ext").write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+                                       "extendedKeyUsage=serverAuth\n", encoding="utf-8")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "server.pem", "-days", "2", "-extfile", "server.ext")
+    return folder / "ca.pem"
+
+
+def _tls(base: Path, tls_port: int | None) -> tuple[str, str]:
+    """The ssl settings and the imaps listener: none without a TLS port."""
+    if tls_port is None:
+        return "ssl = no", "port = 0"
+    return (f"ssl = yes\nssl_cert = <{base}/server.pem\nssl_key = <{base}/server.key",
+            f"address = 127.0.0.1\n    port = {tls_port}\n    ssl = yes")
+
+
+def _config(base: Path, mail: Path, port: int, tls_port: int | None = None) -> str:
     if os.getuid() == 0:
         internal, login, mail_user = "dovecot", "dovenull", pwd.getpwnam("dovecot")
     else:
         me = pwd.getpwuid(os.getuid()).pw_name
         internal, login, mail_user = me, me, pwd.getpwuid(os.getuid())
+    ssl, imaps = _tls(base, tls_port)
     return f"""
 base_dir = {base}/run
 state_dir = {base}/state
 log_path = {base}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {internal}
@@ -78,7 +108,7 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    {imaps}
   }}
 }}
 service pop3-login {{
@@ -104,8 +134,9 @@ def _wait(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @contextmanager
-def throwaway_dovecot() -> Iterator[Dovecot]:
-    """Start Dovecot on a free port of 127.0.0.1; stop it and remove its files afterwards."""
+def throwaway_dovecot(*, tls: bool = False) -> Iterator[Dovecot]:
+    """Start Dovecot on a free port of 127.0.0.1 (with ``tls``: a certificate, STARTTLS, and
+    imaps on a second port); stop it and remove its files afterwards."""
     binary = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
     if binary is None:
         raise DovecotMissing("dovecot is not installed (apt-get install dovecot-imapd)")
@@ -118,13 +149,14 @@ def throwaway_dovecot() -> Iterator[Dovecot]:
         os.chown(mail, user.pw_uid, user.pw_gid)
     for sub in ("run", "state"):
         (base / sub).mkdir()
-    port = free_port()
-    (base / "dovecot.conf").write_text(_config(base, mail, port), encoding="utf-8")
+    port, tls_port = free_port(), free_port() if tls else None
+    ca = make_certificate(base) if tls else None
+    (base / "dovecot.conf").write_text(_config(base, mail, port, tls_port), encoding="utf-8")
     process = subprocess.Popen([binary, "-F", "-c", str(base / "dovecot.conf")],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         _wait(port, process, base / "dovecot.log")
-        yield Dovecot("127.0.0.1", port)
+        yield Dovecot("127.0.0.1", port, tls_port, ca)
     finally:
         process.terminate()
         try:

@@ -414,3 +414,40 @@ def test_plain_text_imap_is_refused_beyond_loopback() -> None:
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
     assert not is_loopback("imap.example.org") and not is_loopback("192.0.2.1")
 
+
+
+@pytest.fixture(scope="module")
+def dovecot_tls() -> Iterator[Dovecot]:
+    try:
+        with throwaway_dovecot(tls=True) as server:
+            yield server
+    except DovecotMissing as exc:
+        pytest.skip(str(exc))
+
+
+def _reply_over(server: Dovecot, scheme: str, make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A community whose mailbox on ``server`` holds one reply, read over ``scheme``."""
+    monkeypatch.delenv("TIDINGS_DATABASE_URL", raising=False)
+    monkeypatch.setenv("TIDINGS_SECRET", SECRET)
+    user = f"tls-{scheme}-{free_port()}"
+    monkeypatch.setenv("TIDINGS_IMAP_URL", server.url(user, scheme=scheme))
+    box = IMAPClient(server.host, port=server.port, ssl=False, timeout=10)
+    box.login(user, PASSWORD)
+    box.append("INBOX", crlf("From: m@example.org\nSubject: Hello\nMessage-ID: <tls@example.org>\n\nHi!"))
+    box.logout()
+    return make_repo({})
+
+
+@pytest.mark.parametrize("scheme", ["imaps", "imap"])
+def test_tls_and_starttls_check_the_servers_certificate(
+        scheme: str, dovecot_tls: Dovecot, make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    root = _reply_over(dovecot_tls, scheme, make_repo, monkeypatch)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    assert main(["--root", str(root), "followups", "fetch"]) == 1  # an authority nobody trusts
+    err = capsys.readouterr().err
+    assert "certificate verify failed" in err and "Traceback" not in err
+    assert dovecot_tls.ca is not None
+    monkeypatch.setenv("SSL_CERT_FILE", str(dovecot_tls.ca))  # now the system trusts it
+    assert main(["--root", str(root), "followups", "fetch"]) == 0
+    assert "1 replies filed" in capsys.readouterr().out
