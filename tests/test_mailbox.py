@@ -324,6 +324,14 @@ def test_automatic_replies_are_ignored(community: Community, capsys: pytest.Capt
     assert community.followups() == []
 
 
+def test_a_copy_of_our_own_issue_is_not_a_members_reply(
+        community: Community, capsys: pytest.CaptureFixture[str]) -> None:
+    community.deliver(community.sent[address(0)])  # the reply address was on the list itself
+    status, out = community.fetch(capsys)
+    assert status == 0, out
+    assert "our own message" in out and community.followups() == []
+
+
 class CrashAfterFiling(ImapMailbox):
     """The run stops (power cut, kill) after a message is filed, before it is marked seen."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import Message
@@ -78,10 +79,12 @@ def automatic(message: Message) -> str | None:
     return None
 
 
-def _reply(message: Message, mid: str, now: datetime, truncated: bool) -> Incoming:
+def _reply(message: Message, mid: str, now: datetime, truncated: bool, ours: Collection[str]) -> Incoming:
     name, address = parse.sender(message)
     if address is None:
         return Incoming("ignored", mid, reason="no sender address (From) to answer")
+    if address.lower() in ours:
+        return Incoming("ignored", mid, reason="our own message (a copy of an issue or of an answer)")
     text = parse.trim_quoted(parse.body_text(message))
     notes: tuple[str, ...] = ()
     if truncated or len(text) > parse.TEXT_MAX:
@@ -93,8 +96,11 @@ def _reply(message: Message, mid: str, now: datetime, truncated: bool) -> Incomi
                     references=tuple(parse.referenced_ids(message)), date=_date(message, now), notes=notes)
 
 
-def classify(raw: bytes, now: datetime, truncated: bool = False) -> Incoming:
-    """What ``raw`` is; never raises (a message that cannot be read at all is ignored, with why)."""
+def classify(raw: bytes, now: datetime, truncated: bool = False, ours: Collection[str] = ()) -> Incoming:
+    """What ``raw`` is; never raises (a message that cannot be read at all is ignored, with why).
+
+    ``ours``: the community's own addresses (lower case); mail from them is never a member's reply.
+    """
     try:
         message = parse.parse(raw)
         mid = _message_id(message, raw)
@@ -110,6 +116,6 @@ def classify(raw: bytes, now: datetime, truncated: bool = False) -> Incoming:
         reason = automatic(message)
         if reason:
             return Incoming("ignored", mid, reason=reason)
-        return _reply(message, mid, now, truncated)
+        return _reply(message, mid, now, truncated, ours)
     except Exception as exc:  # noqa: BLE001 - the email package has corners that raise on bad MIME
         return Incoming("ignored", mid, reason=f"unreadable MIME ({type(exc).__name__})")

@@ -10,7 +10,7 @@ import imaplib
 import ipaddress
 import ssl
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -119,4 +119,5 @@ def open_mailbox(settings: ImapSettings) -> Iterator[ImapMailbox]:
         try:
             client.logout()
         except (IMAPClientError, imaplib.IMAP4.error, OSError):
-            client.shutdown()  # the server went away: nothing is left to say to it
+            with suppress(OSError):
+                client.shutdown()  # the server went away: nothing is left to say to it

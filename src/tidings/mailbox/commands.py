@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from email.utils import parseaddr
 from pathlib import Path
 
+from tidings.config import load_config
 from tidings.mailbox.client import Mailbox, open_mailbox
 from tidings.mailbox.fetch import fetch_all
 from tidings.mailbox.settings import ImapSettings, imap_settings_from_env
@@ -23,11 +25,13 @@ def fetch_mailbox(root: Path, *, notify: Notify = quiet, opener: Opener = open_m
     command line prints either in one line and exits 1.
     """
     report = Report(notify)
+    config = load_config(root)
+    ours = {parseaddr(a)[1].lower() for a in (config.sender, config.reply_to or "") if "@" in a}
     settings = imap_settings_from_env()
     signer = Signer(load_secret(root)[0])  # the key that made our Message-IDs and links
     engine = open_database(root)
     with opener(settings) as mailbox:
-        summary = fetch_all(engine, mailbox, signer)
+        summary = fetch_all(engine, mailbox, signer, ours=ours)
     report.say(f"{summary.seen} unseen messages read from {settings.description}")
     for line in summary.lines():
         report.say(line)

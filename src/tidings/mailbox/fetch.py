@@ -8,7 +8,7 @@ committed. A run that stops in between leaves the message unseen; the next run f
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -73,16 +73,19 @@ class FetchSummary:
         return out
 
 
-def fetch_all(engine: Engine, mailbox: Mailbox, signer: Signer, *,
+def fetch_all(engine: Engine, mailbox: Mailbox, signer: Signer, *, ours: Collection[str] = (),
               clock: Callable[[], datetime] = _now) -> FetchSummary:
-    """File every unseen message of ``mailbox``; each one marked seen once it is filed."""
+    """File every unseen message of ``mailbox``; each one marked seen once it is filed.
+
+    ``ours``: the community's own addresses, whose messages are never a member's reply.
+    """
     summary = FetchSummary()
     with engine.connect() as connection:
         threads = Threads(connection, signer)
     for uid in mailbox.unseen():
         fetched = mailbox.read(uid)
         now = clock()
-        incoming = classify(fetched.raw, now, fetched.truncated)
+        incoming = classify(fetched.raw, now, fetched.truncated, ours)
         with engine.begin() as connection:
             outcome = file_incoming(connection, incoming, threads, now)
         mailbox.mark_seen(uid)
