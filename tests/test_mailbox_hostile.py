@@ -18,7 +18,7 @@ from tidings.mailbox.parse import trim_quoted
 from tidings.mailbox.settings import parse_imap_url
 from tidings.mailbox.threads import Threads
 from tidings.store import followups, open_database
-from tidings.store.subscribers import add
+from tidings.store.subscribers import add, iter_subscribers
 from tidings.tokens import Signer
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -97,3 +97,30 @@ def test_a_bad_imap_url_is_a_config_error_that_hides_the_password(url: str) -> N
         parse_imap_url(url)
     assert "secret" not in str(caught.value) and "TIDINGS_IMAP_URL" in str(caught.value)
 
+
+
+def test_filing_works_the_same_on_postgresql(postgres_url: str) -> None:
+    from tests.test_mailbox import arf, crlf, dsn
+
+    engine = open_database(url=postgres_url)
+    with engine.begin() as c:
+        member, _ = add(c, "member@example.org")
+        gone, _ = add(c, "gone@example.org")
+    original = crlf("From: news@club.example.org\nTo: member@example.org\n"
+                    "Message-ID: <x@club.example.org>\n\nHi")
+    raw = [b"From: Member <member@example.org>\r\nSubject: caf\xe9 \x00\xff\r\n"
+           b"Message-ID: <pg1@example.org>\r\n\r\nNUL \x00 and 8-bit \xff here\r\n",
+           b"From: member@example.org\r\nIn-Reply-To: <pg1@example.org>\r\n"
+           b"Message-ID: <pg2@example.org>\r\n\r\nMore",
+           arf(original, rcpt_to="member@example.org"),
+           dsn(original.replace(b"member@", b"gone@"), recipient="gone@example.org", action="failed",
+               status="5.1.1")]
+    with engine.begin() as c:
+        outcomes = [file_incoming(c, classify(r, NOW), Threads(c, SIGNER), NOW).kind for r in raw]
+        assert outcomes == ["opened", "continued", "complained", "bounced"]
+        (item,) = followups.listing(c)
+        assert "\x00" not in item.body and [m.body for m in followups.thread(c, item.id)] == ["More"]
+        states = {s.email: s.state for s in iter_subscribers(c)}
+    assert states == {"member@example.org": "complained", "gone@example.org": "bounced"}
+    assert member.id != gone.id
+    engine.dispose()
