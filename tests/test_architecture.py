@@ -51,11 +51,13 @@ FLOORS: dict[str, int] = {
     "tidings.mail": OUTPUT,
     "tidings.collector": OUTPUT,
     "tidings.feedback": OUTPUT,
+    "tidings.followups": OUTPUT,   # the team's follow-ups: list, show, answer by mail
     "tidings.mailbox": OUTPUT,     # the reply mailbox: replies, ARF and DSN reports
     # commands: parse arguments and put outputs together
     "tidings.cli": COMMAND,
     "tidings.cli_parser": COMMAND,
     "tidings.plan": OUTPUT,
+    "tidings.cli_new": COMMAND,
     "tidings.__main__": COMMAND,
     "tidings.repo_check": COMMAND,
     "tidings.demo": COMMAND,

@@ -38,7 +38,7 @@ from tidings.tokens import Signer
 
 INJECTED = "Eve\r\nBcc: victim@example.org\r\n\r\nYou won a prize"
 ISSUE_HEADERS = {"To", "Date", "Message-ID", "List-Unsubscribe", "From", "Subject", "List-Id",
-                 "List-Unsubscribe-Post", "Reply-To", "MIME-Version", "Content-Type"}
+                 "List-Unsubscribe-Post", "Reply-To", "MIME-Version", "Content-Type", "Content-Language"}
 CONFIRMATION_HEADERS = {"From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type",
                         "Content-Transfer-Encoding", "Content-Language"}
 ENCODED_WORD_RE = re.compile(rb"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")

@@ -12,7 +12,7 @@ from typing import Any
 from tests.conftest import REPO_ROOT, MakeRepo
 
 SRC = REPO_ROOT / "src" / "tidings"
-FOLDER_NAMES = ("announcements", "stories", "events", "surveys", "guidelines", "newsletters")
+FOLDER_NAMES = ("announcements", "stories", "events", "topics", "surveys", "guidelines", "newsletters")
 # A literal names a kind's folder when it is the name alone or a word with the name next to a slash.
 _IN_PATH = re.compile(r"(?:^|/)(" + "|".join(FOLDER_NAMES) + r")/|/(" + "|".join(FOLDER_NAMES) + r")$")
 # The registry itself.

@@ -5,6 +5,7 @@ twice. The newsletters replied to are real ones, sent by the real sender through
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -227,29 +228,28 @@ def test_a_reply_to_an_issue_becomes_a_followup_of_that_issue(
 
 
 def test_a_reply_to_our_answer_joins_that_followups_thread(
-        community: Community, capsys: pytest.CaptureFixture[str]) -> None:
-    with community.engine.begin() as c:
-        key = followups.open_followup(c, source="survey", body="Why no Finnish?", email=address(2),
-                                      received_at=datetime(2026, 11, 30, tzinfo=UTC), message_id=None)
-        assert key is not None
-        followups.add_message(c, key, direction="out", body="It is coming.",
-                              at=datetime(2026, 11, 30, 12, tzinfo=UTC),
-                              message_id="<answer-7@club.example.org>")
-    answer = crlf("""Message-ID: <answer-7@club.example.org>
-From: news@club.example.org
-Subject: Re: Why no Finnish?
-
-It is coming.""")
+        community: Community, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    community.deliver(reply(community.sent[address(2)], sender=address(2), mid="<r1@example.org>",
+                            body="Is there a Finnish version?"))
+    assert community.fetch(capsys)[0] == 0
+    (item,) = community.followups()
+    handler = CatchingHandler()
+    with LocalSMTPServer(handler) as server:  # the team answers with the real command
+        monkeypatch.setenv("TIDINGS_SMTP_URL", server.url)
+        with ThreadPoolExecutor(1) as pool:  # ``answer`` runs an event loop of its own
+            args = ["--root", str(community.root), "followups", "answer", str(item.id), "--text", "Soon."]
+            assert pool.submit(main, args).result() == 0
+    ((_, answer),) = handler.messages
     community.deliver(reply(answer, sender=address(2), mid="<r2@example.org>", body="When exactly?"))
     status, out = community.fetch(capsys)
     assert status == 0, out
-    assert "added to a follow-up's thread" in out
-    (item,) = community.followups()
-    assert item.id == key and item.state == "open"  # reopened by the member's new message
+    assert f"1 added to a follow-up's thread: #{item.id}" in out
+    (again,) = community.followups()
+    assert again.id == item.id and again.state == "open"  # reopened by the member's new message
     with community.engine.connect() as c:
-        thread = followups.thread(c, key)
-    last = thread[-1]
-    assert (last.direction, last.body, last.message_id) == ("in", "When exactly?", "<r2@example.org>")
+        thread = followups.thread(c, item.id)
+    assert [(m.direction, m.body) for m in thread] == [("out", "Soon."), ("in", "When exactly?")]
+    assert thread[-1].message_id == "<r2@example.org>"
 
 
 def test_an_arf_complaint_marks_the_subscriber_complained(

@@ -163,3 +163,37 @@ def test_any_from_value_is_a_date_or_a_usage_error(value: str) -> None:
         assert "2027-W03" in str(exc)
     else:
         assert isinstance(day, date)
+
+
+def test_the_plan_shows_each_occurrence_as_planned_and_a_cancelled_one_as_cancelled(make_repo: MakeRepo
+                                                                                    ) -> None:
+    planned_call = CALL.replace("repeat: FREQ=MONTHLY;BYDAY=1TH\n", """repeat: FREQ=MONTHLY;BYDAY=1TH
+occurrences:
+  2027-01-07:
+    title: January Q&A with the CTO
+    kind: qa
+    hosts: [Ilkka Rautio, CTO]
+  2027-03-04:
+    cancelled: true
+""")
+    built = agenda(load(repo(make_repo, **{"content/events/call.md": planned_call})), date(2027, 1, 1), 10)
+    calls = [(p.when.date().isoformat(), p.title, p.note) for w in built.weeks for p in w.items
+             if p.what == "event"]
+    assert calls == [("2027-01-07", "January Q&A with the CTO", "qa; hosts: Ilkka Rautio, CTO"),
+                     ("2027-02-04", "Monthly call", "call; hosts: Aino Virtanen"),
+                     ("2027-03-04", "Monthly call", "cancelled; call; hosts: Aino Virtanen")]
+
+
+def test_weeks_without_a_topic_and_topics_without_a_host_are_gaps(make_repo: MakeRepo) -> None:
+    topics = {
+        "content/topics/offline.md": ("---\ntitle: Offline packs\nweek: 2027-W01\n"
+                                      "host: Aino Virtanen, CTO\n---\n"),
+        "content/topics/routing.md": "---\ntitle: Routing\nweek: 2027-W03\n---\n",
+    }
+    built = agenda(load(repo(make_repo, **topics)), date(2027, 1, 4), 3)
+    first, second, third = built.weeks
+    assert [(p.what, p.title, p.note, p.all_week) for p in first.items if p.what == "topic"] == [
+        ("topic", "Offline packs", "host: Aino Virtanen, CTO", True)]
+    assert first.gaps == ()
+    assert second.gaps == ("no topic this week",)
+    assert third.gaps == ("topic without a host: Routing (content/topics/routing.md)",)

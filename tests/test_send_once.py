@@ -402,3 +402,32 @@ def test_three_senders_at_once_send_everyone_exactly_once_sqlite(make_repo: Make
 def test_three_senders_at_once_send_everyone_exactly_once_postgres(make_repo: MakeRepo,
                                                                    postgres_url: str) -> None:
     three_senders_at_once(make_repo, postgres_url)
+
+
+def test_three_senders_at_once_with_two_language_versions_send_everyone_once(make_repo: MakeRepo) -> None:
+    pyproject = PYPROJECT.replace("[tool.tidings]\n", '[tool.tidings]\nlanguages = ["en", "fi"]\n', 1)
+    root = make_repo({
+        "newsletters/issue.md": "---\nsubject: Issue\nsend_at: 2026-01-01T09:00\n---\nHello!\n",
+        "newsletters/issue.fi.md": "---\nsubject: Numero\n---\nHei!\n",
+    }, pyproject=pyproject)
+    engine = open_database(root)
+    members = 240
+    with engine.begin() as connection:
+        for i in range(members):
+            add(connection, address(i), lang="fi" if i % 2 else None)
+    handler = PerIssue()
+    env = {**os.environ, "TIDINGS_SECRET": SECRET, "CI": "true"}
+    with LocalSMTPServer(handler) as server:
+        env["TIDINGS_SMTP_URL"] = server.url
+        command = [sys.executable, "-m", "tidings", "--root", str(root), "newsletter", "due",
+                   "--concurrency", "3"]
+        runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                for _ in range(3)]
+        outputs = [run.communicate(timeout=180) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], outputs
+    expected = {(address(i), "Numero" if i % 2 else "Issue"): 1 for i in range(members)}
+    assert dict(handler.per_issue) == expected  # each once, in their language, never both versions
+    with engine.connect() as connection:
+        states = Counter(state for (state,) in connection.execute(sa.select(send_log.c.state)))
+    engine.dispose()
+    assert states == {"sent": members}  # one send-log row per (issue, subscriber)

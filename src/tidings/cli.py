@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import io
-import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -12,7 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tidings import cli_parser
+from tidings.cli_new import HELP, cmd_new
 from tidings.errors import ConfigError, ContentError, Problem, TidingsError, UsageError
+from tidings.output import silence_stdout
 
 if TYPE_CHECKING:
     from tidings.output import Line
@@ -104,7 +104,7 @@ def cmd_newsletter(args: argparse.Namespace) -> int:
     if args.action in ("send", "due"):
         if args.action == "send":
             return run_send(args.root, args.slug, concurrency=args.concurrency, rate=args.rate,
-                            dry_run=args.dry_run, to=args.to, outbox=args.outbox)
+                            dry_run=args.dry_run, to=args.to, outbox=args.outbox, lang=args.lang)
         return run_due(args.root, concurrency=args.concurrency, rate=args.rate, outbox=args.outbox)
     raise UsageError("usage: newsletter render|send|due …")
 
@@ -116,10 +116,10 @@ def newsletter_render(args: argparse.Namespace) -> int:
     from tidings.mail.preview import render_preview
 
     now = _as_of(args.at, args.root)
-    preview = render_preview(args.root, args.slug, now, args.to)
+    preview = render_preview(args.root, args.slug, now, args.to, args.lang)
     state = args.root / ".tidings" / "preview"
-    html_file = Path(args.html) if args.html else state / f"{args.slug}.html"
-    eml_file = Path(args.eml) if args.eml else state / f"{args.slug}.eml"
+    html_file = Path(args.html) if args.html else state / f"{preview.name}.html"
+    eml_file = Path(args.eml) if args.eml else state / f"{preview.name}.eml"
     write_if_changed(html_file, preview.html.encode("utf-8"))
     write_if_changed(eml_file, preview.message)
     if preview.development_key:
@@ -127,7 +127,7 @@ def newsletter_render(args: argparse.Namespace) -> int:
               file=sys.stderr)
     if preview.note:
         print(f"note: {preview.note}", file=sys.stderr)
-    print(f"Rendered '{args.slug}' for {preview.recipient.email} ({len(preview.message) // 1024} KB)")
+    print(f"Rendered '{args.slug}' ({preview.lang}) for {preview.recipient.email} ({preview.size_kb} KB)")
     print(f"  html: {html_file.resolve().as_uri()}")
     print(f"  eml:  {eml_file.resolve()}")
     if args.open:
@@ -246,18 +246,33 @@ def cmd_plan(args: argparse.Namespace) -> int:
                 notify=_say).status
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from tidings.demo import run_demo
-
-    return run_demo(args.root, notify=_say).status
-
-
 def cmd_followups(args: argparse.Namespace) -> int:
+    from tidings.followups import commands as followups
+    from tidings.store.followups import STATES
+
+    if args.action in (None, "list"):
+        states = STATES if args.every else (args.state,) if args.state else ("open", "answered")
+        return followups.list_followups(args.root, states, _say).status
+    if args.action == "show":
+        return followups.show_followup(args.root, args.id, _say).status
+    if args.action == "assign":
+        return followups.assign_followup(args.root, args.id, args.owner, _say).status
+    if args.action == "resolve":
+        return followups.resolve_followup(args.root, args.id, _say).status
     if args.action == "fetch":
         from tidings.mailbox import fetch_mailbox
 
         return fetch_mailbox(args.root, notify=_say).status
-    raise UsageError("usage: followups fetch")
+    if args.text is None and args.file is None and sys.stdin.isatty():
+        print("Type the answer, then Ctrl-D on a line of its own:", file=sys.stderr)
+    text = followups.read_answer(args.text, args.file, sys.stdin)
+    return followups.answer_followup(args.root, args.id, text, _say).status
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tidings.demo import run_demo
+
+    return run_demo(args.root, notify=_say).status
 
 
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
@@ -268,8 +283,10 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "subscribers": (cmd_subscribers, "manage the subscriber list: add, remove, list, stats, import, export"),
     "collect": (cmd_collect, "run the collector web service (sign-ups, unsubscribes, survey answers)"),
     "feedback": (cmd_feedback, "survey answers into feedback/ (export from the collector, import a CSV)"),
-    "followups": (cmd_followups, "replies and comments that need an answer, tracked until resolved"),
+    "followups": (cmd_followups, "member questions and complaints until answered: list, show, answer, "
+                                 "resolve, assign, fetch (the reply mailbox)"),
     "plan": (cmd_plan, "the editorial calendar for the team, week by week, with its gaps"),
+    "new": (cmd_new, HELP),
     "init": (cmd_init, "scaffold a new community repo in DIR"),
     "demo": (cmd_demo, "build the example community's site and show where to look"),
 }
@@ -298,17 +315,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a pipe closed early must fail here, not at interpreter exit
         return status
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
         return 141
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's last flush does not fail again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, io.UnsupportedOperation):
-        pass  # stdout is not a file (captured in a test): nothing is left to flush
 
 
 def _run(argv: Sequence[str] | None) -> int:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tidings import __version__
+from tidings.cli_new import add_new_arguments
 from tidings.content.kinds import NEWSLETTERS
 
 
@@ -35,6 +36,7 @@ def _add_sending(letters: argparse._SubParsersAction[argparse.ArgumentParser]) -
     send.add_argument("slug", metavar="SLUG")
     send.add_argument("--dry-run", action="store_true", help="render every message, send nothing")
     send.add_argument("--to", metavar="ADDRESS", help="send one test copy to ADDRESS only")
+    send.add_argument("--lang", metavar="CODE", help="with --to: the version a reader of CODE gets")
     due = letters.add_parser("due", help="send every issue whose send_at has passed (for a schedule)")
     for command in (send, due):
         command.add_argument("--concurrency", type=int, default=4, metavar="N",
@@ -45,10 +47,39 @@ def _add_sending(letters: argparse._SubParsersAction[argparse.ArgumentParser]) -
                                   "TIDINGS_DATABASE_URL when TIDINGS_SMTP_URL is not set)")
 
 
-def _add_followups_fetch(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """``followups fetch``."""
-    actions.add_parser("fetch", help="read the reply mailbox (TIDINGS_IMAP_URL): replies become follow-ups, "
-                                     "complaint (ARF) and bounce (DSN) reports set the subscriber's state")
+def followup_id(value: str) -> int:
+    """A follow-up's id as given on the command line: a positive whole number."""
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 2**62:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a follow-up id (a number such as 12)")
+    return int(value)
+
+
+def _add_followups(parser: argparse.ArgumentParser) -> None:
+    """``followups`` and its actions (``list`` when none is given)."""
+    sub = parser.add_subparsers(dest="action", metavar="ACTION")
+    listing = sub.add_parser("list", help="open and answered follow-ups, oldest first, one tab-separated "
+                                          "line each: id, state, age, owner, source, issue/survey, text")
+    # SUPPRESS on ``list``: its defaults must not hide ``followups --state …`` given before it.
+    for command, default in ((parser, None), (listing, argparse.SUPPRESS)):
+        command.add_argument("--state", choices=("open", "answered", "resolved"), default=default,
+                             help="only this state")
+        command.add_argument("--all", action="store_true", dest="every",
+                             default=False if default is None else default,
+                             help="every follow-up, resolved ones too")
+    sub.add_parser("show", help="the follow-up and its whole thread").add_argument(
+        "id", type=followup_id, metavar="ID")
+    answer = sub.add_parser("answer", help="mail an answer to the member (threaded, in their language) "
+                                           "and record it; the text from --text, --file or stdin")
+    answer.add_argument("id", type=followup_id, metavar="ID")
+    text = answer.add_mutually_exclusive_group()
+    text.add_argument("--text", metavar="TEXT", help="the answer")
+    text.add_argument("--file", type=Path, metavar="FILE", help="read the answer from FILE (UTF-8)")
+    sub.add_parser("resolve", help="nothing left to do").add_argument("id", type=followup_id, metavar="ID")
+    assign = sub.add_parser("assign", help="give the follow-up to someone on the team")
+    assign.add_argument("id", type=followup_id, metavar="ID")
+    assign.add_argument("owner", metavar="NAME")
+    sub.add_parser("fetch", help="read the reply mailbox (TIDINGS_IMAP_URL): replies become follow-ups, "
+                                 "complaint (ARF) and bounce (DSN) reports set the subscriber's state")
 
 
 def build(commands: Mapping[str, str]) -> argparse.ArgumentParser:
@@ -72,6 +103,7 @@ def build(commands: Mapping[str, str]) -> argparse.ArgumentParser:
     render.add_argument("--eml", metavar="FILE", help="write the whole message (RFC 5322) here")
     render.add_argument("--open", action="store_true", help="open the HTML in a browser")
     render.add_argument("--at", metavar="T", help="render as if sent at T (default: now)")
+    render.add_argument("--lang", metavar="CODE", help="the version a reader of CODE gets (default: theirs)")
     people = parsers["subscribers"].add_subparsers(dest="action", metavar="ACTION")
     add = people.add_parser("add", help="add a subscriber (confirmed: you have their consent)")
     add.add_argument("email", metavar="EMAIL")
@@ -101,8 +133,9 @@ def build(commands: Mapping[str, str]) -> argparse.ArgumentParser:
     importing_answers = answers.add_parser("import", help="a CSV from another form tool into feedback/")
     importing_answers.add_argument("file", metavar="FILE")
     importing_answers.add_argument("--survey", required=True, metavar="ID")
-    _add_followups_fetch(parsers["followups"].add_subparsers(dest="action", metavar="ACTION"))
     _add_plan(parsers["plan"])
+    add_new_arguments(parsers["new"])
+    _add_followups(parsers["followups"])
     parsers["init"].add_argument("dir", metavar="DIR")
     parsers["init"].add_argument("--name", help="the community's name (default: from DIR)")
     parsers["init"].add_argument("--timezone", default="UTC",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shlex
 import shutil
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from tidings.delivery.transport import SMTPTransport, parse_smtp_url
 from tidings.embargo import public_view
 from tidings.hints import build_command
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
+from tidings.mail.languages import issue_versions, pick_language
 from tidings.mail.sender import IssueSender, SendOptions
 from tidings.output import Notify, Report, quiet
 from tidings.site.engine import build_site
@@ -45,6 +47,9 @@ def run_demo(root: Path, notify: Notify = quiet) -> Report:
     say(f"tidings demo: {community.config.name}")
     say(f"  checked {len(community.by_path())} content files: no problems")  # translations too
     say(f"  built the public site as of {now.isoformat()} ({result.pages} pages)")
+    languages = community.config.languages
+    if len(languages) > 1:
+        say("  in " + ", ".join(f"{lang} at /{lang + '/' if i else ''}" for i, lang in enumerate(languages)))
     for item in embargoed:
         say(f"  embargoed until {item.date.isoformat()}: '{item.title}' (not on the site yet)")
 
@@ -67,6 +72,11 @@ def run_demo(root: Path, notify: Notify = quiet) -> Report:
             summary = asyncio.run(sender.run())
         say(f"  sent '{letter.subject}' to {summary.sent} demo subscribers through a local SMTP "
             f"server on 127.0.0.1:{server.port}")
+        if len(versions := list(issue_versions(community, letter))) > 1:
+            default = community.config.language
+            picked = Counter(pick_language(member[2], versions, default) for member in DEMO_MEMBERS)
+            counts = ", ".join(f"{n} in {lang}" for lang, n in sorted(picked.items()))
+            say(f"  each in their language: {counts}")
         early = [i.entry.title for i in sender.renderer.content.early_access]
         if early:
             say(f"  early access in that issue: {', '.join(early)}")

@@ -5,8 +5,9 @@ Pure functions of the content model and a moment; nothing here knows about recip
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from tidings.calendar.schedule import Occurrence, occurrences
 from tidings.content.model import (
@@ -21,6 +22,8 @@ from tidings.content.model import (
     is_public,
 )
 from tidings.content.rules import rule_history
+
+E = TypeVar("E", bound=Entry)
 
 EVENT_WINDOW = timedelta(days=35)  # `include: auto` lists events of the next five weeks
 
@@ -95,6 +98,34 @@ def issue_content(community: Community, newsletter: Newsletter, now: datetime) -
     changes = rule_changes(community, since, at) if previous else ()
     return IssueContent(newsletter, at, items, tuple(sorted(events, key=lambda o: o.start)),
                         survey, changes)
+
+
+def content_in_language(community: Community, content: IssueContent, lang: str,
+                        newsletter: Newsletter | None = None) -> IssueContent:
+    """The same issue with each item, event, survey and rule taken in ``lang`` where translated.
+
+    What is in it stays the same in every language (chosen once, from the sources); a draft
+    translation is passed over as the site passes it over (``Community.in_language``).
+    """
+    view = community.in_language(lang)
+    local = {source.path: version for name, group in community.items.items()
+             for source, version in zip(group, view.items.get(name, ()), strict=True)}
+
+    def pick(entry: E) -> E:
+        version = local.get(entry.path, entry)
+        return version if isinstance(version, type(entry)) else entry
+
+    changes = []
+    for change in content.rule_changes:
+        guideline = pick(change.guideline)
+        title = next((rule.title for rule in guideline.rules if rule.id == change.rule_id), change.title)
+        changes.append(replace(change, guideline=guideline, title=title))
+    return replace(
+        content, newsletter=newsletter or content.newsletter,
+        items=tuple(replace(item, entry=pick(item.entry)) for item in content.items),
+        events=tuple(replace(o, event=pick(o.event)) for o in content.events),
+        survey=pick(content.survey) if content.survey is not None else None,
+        rule_changes=tuple(changes))
 
 
 def _date(entry: Entry) -> datetime:

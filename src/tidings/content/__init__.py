@@ -20,13 +20,14 @@ from tidings.content.model import (
     Rule,
     Story,
     Survey,
+    Topic,
 )
 from tidings.content.translation_status import history_problems, missing_translations
 from tidings.errors import ConfigError, ContentError, Problem
 
 __all__ = [
     "Announcement", "Community", "Entry", "Event", "Guideline", "Newsletter", "Page", "Rule",
-    "Story", "Survey", "check", "load",
+    "Story", "Survey", "Topic", "check", "load",
 ]
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from tidings.content import model, recurrence, schema
+from tidings.content import model, occurrence_plans, recurrence, schema, weeks
 from tidings.content.paths import slugify
 from tidings.content.rules import markdown_lines, parse_rules
 from tidings.content.source import SourceFile
@@ -82,13 +83,27 @@ def build_event(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> mode
         except ValueError as exc:
             ctx.report(("repeat",), f"'repeat': {exc}")
             return None
+    plans = _plans(v, start, end, tz, repeat, all_day, ctx)
     return model.Event(
         path=src.path, slug=slugify(src.name), title=v["title"], body=src.body,
         body_line=src.body_line, lang=v.get("lang"), start=start, end=end, timezone=tz,
         all_day=all_day,
         location=v.get("location"), url=v.get("url"), hosts=v.get("hosts", ()),
-        kind=v.get("kind"), repeat=repeat, announced=v.get("date"),
+        kind=v.get("kind"), repeat=repeat, announced=v.get("date"), plans=plans,
     )
+
+
+def _plans(v: dict[str, Any], start: datetime, end: datetime, tz: ZoneInfo, repeat: str | None,
+           all_day: bool, ctx: schema.Context) -> tuple[model.OccurrencePlan, ...]:
+    """The event's ``occurrences``, which only a repeating event can have."""
+    if "occurrences" not in v:
+        return ()
+    if repeat is None:
+        ctx.report(("occurrences",), "'occurrences' plans the dates of a repeating event: add "
+                                     f"'repeat' ({recurrence.EXAMPLE}) or remove 'occurrences'")
+        return ()
+    series = occurrence_plans.Series(start, end - start, tz, repeat, all_day)
+    return occurrence_plans.read_plans(v["occurrences"], series, ctx)
 
 
 def build_survey(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> model.Entry | None:
@@ -126,4 +141,25 @@ def build_newsletter(src: SourceFile, v: dict[str, Any], ctx: schema.Context) ->
         body_line=src.body_line, subject=v["subject"], send_at=v["send_at"],
         audience=v.get("audience", model.Audience()), include=v.get("include", ()),
         survey=v.get("survey"), preheader=v.get("preheader"), template=v.get("template"),
+    )
+
+
+def build_topic(src: SourceFile, v: dict[str, Any], ctx: schema.Context) -> model.Entry | None:
+    if "week" in src.meta and "date" in src.meta:
+        ctx.report(("date",), "give either 'week' or 'date', not both")
+        return None
+    if "week" in v:
+        start = weeks.week_start(*weeks.parse_week(v["week"]), ctx.tz)
+    elif "date" in v:
+        start = v["date"]
+    else:
+        if "week" not in src.meta and "date" not in src.meta:  # else: its value was reported
+            ctx.report((), f"missing required key 'week' (an ISO week such as {weeks.EXAMPLE}) or 'date'")
+        return None
+    if "host" not in src.meta:
+        ctx.notice((), "no host yet: write 'host: Name, role' (who opens the discussion)")
+    return model.Topic(
+        path=src.path, slug=slugify(src.name), title=v["title"], body=src.body,
+        body_line=src.body_line, lang=v.get("lang"), week_start=start, week=v.get("week"),
+        host=v.get("host"), survey=v.get("survey"), discussion=v.get("discussion"),
     )

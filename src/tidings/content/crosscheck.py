@@ -146,11 +146,10 @@ def _unpublished(item: model.Entry) -> str:
 
 def check_newsletters(community: model.Community, root: Path, unloaded: Sequence[Unloaded] = (),
                       kinds: Sequence[Kind[Any]] = KINDS) -> list[Problem]:
-    """A newsletter's ``include`` and ``survey`` must point at something."""
+    """A newsletter's ``include`` and ``template`` must point at something (its ``survey``: below)."""
     problems = []
     includable = {e.path: e for k in kinds if k.includable for e in community.of_kind(k.name)}
     what = " or ".join(", ".join(k.name for k in kinds if k.includable).rsplit(", ", 1))
-    surveys = {s.id for s in community.surveys}
     broken = set().union(*(u.names for u in unloaded))
     for letter in community.newsletters:
         for index, path in enumerate(letter.include if isinstance(letter.include, tuple) else ()):
@@ -163,16 +162,22 @@ def check_newsletters(community: model.Community, root: Path, unloaded: Sequence
                 why = f"it is not an {what}" if exists else "no such file"
                 problems.append(Problem(letter.path, line,
                                         f"include '{path}' points at nothing ({why})", "include"))
-        if letter.survey and letter.survey not in surveys and letter.survey not in broken:
-            known = ", ".join(sorted(surveys)) or "none"
-            problems.append(Problem(letter.path, letter.line_of("survey"),
-                                    f"survey '{letter.survey}' does not exist (known surveys: {known})",
-                                    "survey"))
         if letter.template and not (root / NEWSLETTER_TEMPLATES / letter.template).is_file():
             problems.append(Problem(letter.path, letter.line_of("template"),
                                     f"template '{letter.template}' not found in {NEWSLETTER_TEMPLATES}/",
                                     "template"))
     return problems
+
+
+def check_survey_references(community: model.Community, unloaded: Sequence[Unloaded] = ()) -> list[Problem]:
+    """A newsletter's or a topic's ``survey`` must exist (one with errors reports them itself)."""
+    surveys = {s.id for s in community.surveys}
+    broken = set().union(*(u.names for u in unloaded if u.kind == SURVEYS.name))
+    known = ", ".join(sorted(surveys)) or "none"
+    users: list[model.Newsletter | model.Topic] = [*community.newsletters, *community.topics]
+    return [Problem(item.path, item.line_of("survey"),
+                    f"survey '{item.survey}' does not exist (known surveys: {known})", "survey")
+            for item in users if item.survey and item.survey not in surveys and item.survey not in broken]
 
 
 def load_feedback(root: Path, community: model.Community, unloaded: Sequence[Unloaded] = ()

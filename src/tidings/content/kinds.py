@@ -86,9 +86,16 @@ NEWSLETTERS = Kind[model.Newsletter](
     build=builders.build_newsletter, model=model.Newsletter, url_folder="newsletters/",
     public_date=_never, order=lambda n: (n.send_at, n.slug), newest_first=True, mailed=True,
     shared=("send_at", "audience", "include", "survey"), translated=("subject", "preheader"))
+TOPICS = Kind[model.Topic](
+    name="topic", folder="content/topics", spec=schema.TOPIC, build=builders.build_topic,
+    model=model.Topic, url_folder="topics/", public_date=lambda t: t.week_start,
+    order=lambda t: (t.week_start, t.slug),
+    # The host's name stays, the role may be said in the translation's language: neither list.
+    shared=("week", "date", "survey", "discussion"), translated=("title",))
 
 # In this order files are read, problems found and items listed by ``Community.entries``.
-KINDS: tuple[Kind[Any], ...] = (ANNOUNCEMENTS, STORIES, EVENTS, SURVEYS, PAGES, GUIDELINES, NEWSLETTERS)
+KINDS: tuple[Kind[Any], ...] = (ANNOUNCEMENTS, STORIES, EVENTS, TOPICS, SURVEYS, PAGES, GUIDELINES,
+                                NEWSLETTERS)
 # Where a community overrides the newsletter's email templates.
 NEWSLETTER_TEMPLATES = f"{NEWSLETTERS.folder}/templates"
 

@@ -15,6 +15,7 @@ from tidings.content.crosscheck import (
     check_guidelines,
     check_links,
     check_newsletters,
+    check_survey_references,
     load_feedback,
 )
 from tidings.content.kinds import KINDS, Kind
@@ -163,4 +164,5 @@ def load_community(
     problems.extend(check_links(community, root, unloaded))
     problems.extend(check_guidelines(community, root, history=history))
     problems.extend(check_newsletters(community, root, unloaded, kinds))
+    problems.extend(check_survey_references(community, unloaded))
     return community, problems

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
@@ -78,6 +78,22 @@ EVENT_KINDS = ("call", "meetup", "webinar", "qa", "tutorial")
 
 
 @dataclass(frozen=True, kw_only=True)
+class OccurrencePlan:
+    """What one occurrence of a repeating event is about, from the event's ``occurrences``."""
+
+    day: date  # the local start date the editor wrote
+    original: datetime  # the rule's start that day (the iCalendar RECURRENCE-ID)
+    title: str | None = None
+    kind: str | None = None
+    hosts: tuple[str, ...] | None = None
+    description: str | None = None
+    # Set together when the occurrence is moved; None keeps the rule's time.
+    start: datetime | None = None
+    end: datetime | None = None
+    cancelled: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class Event(Entry):
     start: datetime
     end: datetime
@@ -89,6 +105,8 @@ class Event(Entry):
     repeat: str | None = None
     announced: datetime | None = None
     all_day: bool = False
+    # Per-occurrence plans of a repeating event, sorted by day.
+    plans: tuple[OccurrencePlan, ...] = ()
 
     @property
     def duration(self) -> timedelta:
@@ -159,6 +177,17 @@ class Newsletter(Entry):
     template: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class Topic(Entry):
+    """A discussion topic for one week (or from one day), opened by its host."""
+
+    week_start: datetime  # Monday 00:00 of its week in the community's timezone, or its date
+    week: str | None = None  # "2027-W03" as written; None when the topic gives a date
+    host: str | None = None  # "Aino Virtanen, CTO"; None: nobody yet (the plan lists it)
+    survey: str | None = None
+    discussion: str | None = None
+
+
 E = TypeVar("E", bound=Entry)
 
 
@@ -206,6 +235,10 @@ class ByKind:
     @cached_property
     def newsletters(self) -> tuple[Newsletter, ...]:
         return self.of(Newsletter)
+
+    @cached_property
+    def topics(self) -> tuple[Topic, ...]:
+        return self.of(Topic)
 
 
 @dataclass(frozen=True)

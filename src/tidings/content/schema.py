@@ -9,12 +9,12 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tidings.content import model, recurrence
+from tidings.content import model, recurrence, weeks
 from tidings.content.source import SourceFile
 from tidings.dates import parse_duration, parse_when
 from tidings.errors import Problem, Severity
@@ -134,6 +134,29 @@ def url(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
     return value
 
 
+def web_url(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
+    """A link people open in a browser (a forum thread, a chat channel): http or https only."""
+    if (not isinstance(value, str) or has_control(value)
+            or not re.fullmatch(r"https?://[^\s/?#]+\S*", value.strip())):
+        raise ValueError("expected an http:// or https:// link to the forum thread or chat channel, "
+                         f"got {_describe(value)}")
+    return value.strip()
+
+
+def iso_week(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
+    """An ISO week such as ``2027-W03`` (a YAML number or date is a mistake worth naming)."""
+    day = value.isoformat() if isinstance(value, date) else None
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        day = value
+    if day is not None:
+        raise ValueError(f"expected an ISO week such as {weeks.EXAMPLE}, got date {day} "
+                         f"(for a day, write 'date: {day}')")
+    if not isinstance(value, str):
+        raise ValueError(f"expected an ISO week such as {weeks.EXAMPLE}, got {_describe(value)}")
+    weeks.parse_week(value)
+    return value
+
+
 def image(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"expected a URL or a path such as assets/photo.jpg, got {_describe(value)}")
@@ -173,6 +196,11 @@ def until_when(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> datetim
     """An end such as ``closes``: a date alone means through the end of that day."""
     moment = parse_when(value, ctx.tz)
     return recurrence.day_after(moment.date(), ctx.tz) if recurrence.is_date_only(value) else moment
+
+
+def as_written(value: Any, ctx: Context, keys: tuple[str | int, ...]) -> Any:
+    """Kept as written: the kind's builder checks it against other keys (``occurrences``)."""
+    return value
 
 
 def _mapping(value: Any, ctx: Context, keys: tuple[str | int, ...],
@@ -269,7 +297,7 @@ EVENT: Spec = {
     "duration": (duration, False), "timezone": (timezone, False), "location": (text, False),
     "url": (url, False), "hosts": (text_list, False), "kind": (one_of(*model.EVENT_KINDS), False),
     "repeat": (rrule, False), "date": (when, False), "lang": (lang, False),
-    "draft": (boolean, False),
+    "draft": (boolean, False), "occurrences": (as_written, False),
 }
 SURVEY: Spec = {
     "id": (slug_id, True), "title": (text, True), "questions": (questions, True),
@@ -289,4 +317,9 @@ NEWSLETTER: Spec = {
     "subject": (one_line, True), "send_at": (when, True), "audience": (audience, False),
     "include": (include, False), "survey": (slug_id, False), "preheader": (text, False),
     "template": (text, False), "draft": (boolean, False), "lang": (lang, False),
+}
+TOPIC: Spec = {
+    "title": (text, True), "week": (iso_week, False), "date": (when, False),
+    "host": (one_line, False), "survey": (slug_id, False), "discussion": (web_url, False),
+    "lang": (lang, False), "draft": (boolean, False),
 }

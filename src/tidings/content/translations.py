@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from tidings.content import model
+from tidings.content import model, occurrence_plans
 from tidings.content.kinds import Kind
 from tidings.content.source import SourceFile
 from tidings.errors import Problem
@@ -105,7 +105,18 @@ def merged_source(kind: Kind[Any], translation: SourceFile, original: Mapping[st
         for key in kind.shared if key in translation.meta and translation.meta[key] != original.get(key)
     ]
     inherited = {k: v for k, v in original.items() if k != "lang" and k not in kind.translated}
-    return replace(translation, meta={**inherited, **translation.meta}), problems
+    meta = {**inherited, **translation.meta}
+    if "occurrences" in translation.meta and "occurrences" not in original:
+        problems.append(Problem(translation.path, translation.line_of("occurrences"),
+                                "'occurrences' is not in the source: plan the dates there, a "
+                                "translation only words them", "occurrences"))
+    elif "occurrences" in translation.meta:
+        # Plans are merged per date: the translation words them, the source times them.
+        meta["occurrences"], found = occurrence_plans.translated(original["occurrences"],
+                                                                 translation.meta["occurrences"])
+        problems += [Problem(translation.path, translation.line_of(*keys), message,
+                             ".".join(map(str, keys))) for keys, message in found]
+    return replace(translation, meta=meta), problems
 
 
 def compare_with_source(source: model.Entry, translation: model.Entry) -> list[Problem]:

@@ -70,12 +70,12 @@ def refuse_local_links(community: Community, transport: Transport) -> None:
 
 
 def _send_test_copy(report: Report, root: Path, slug: str, to: str, transport: Transport,
-                    dry_run: bool = False) -> Report:
+                    dry_run: bool = False, lang: str | None = None) -> Report:
     """One test copy, built as ``newsletter render`` builds it: nothing is recorded anywhere."""
-    preview = render_preview(root, slug, datetime.now(UTC), to)
+    preview = render_preview(root, slug, datetime.now(UTC), to, lang)
     if dry_run:
-        report.say(f"dry run: rendered a test copy of '{slug}' for {to} ({len(preview.message) // 1024} KB); "
-                   "sent nothing")
+        report.say(f"dry run: rendered a test copy of '{slug}' ({preview.lang}) for {to} "
+                   f"({preview.size_kb} KB); sent nothing")
         return report
     sender = parseaddr(load_config(root).sender)[1]
 
@@ -87,7 +87,7 @@ def _send_test_copy(report: Report, root: Path, slug: str, to: str, transport: T
             await transport.close()
 
     asyncio.run(one())
-    report.say(f"sent a test copy of '{slug}' to {to} through {transport.description}")
+    report.say(f"sent a test copy of '{slug}' ({preview.lang}) to {to} through {transport.description}")
     if preview.note:
         report.say(f"note: {preview.note}", error=True)
     return report
@@ -95,15 +95,22 @@ def _send_test_copy(report: Report, root: Path, slug: str, to: str, transport: T
 
 def send_newsletter(root: Path, slug: str, *, concurrency: int = 4, rate: float | None = None,
                     dry_run: bool = False, to: str | None = None, outbox: bool = False,
-                    transport: Transport | None = None, notify: Notify = quiet) -> Report:
-    """``newsletter send``: send (or render, or one test copy of) an issue; what to show, and the status."""
+                    transport: Transport | None = None, notify: Notify = quiet, lang: str | None = None
+                    ) -> Report:
+    """``newsletter send``: send (or render, or one test copy of) an issue; what to show, and the status.
+
+    ``lang`` goes with ``to``: the test copy a reader of that language gets.
+    """
     report = Report(notify)
     if concurrency < 1 or (rate is not None and rate <= 0):
         raise UsageError("--concurrency must be at least 1 and --rate above 0")
+    if lang is not None and to is None:
+        raise UsageError("--lang goes with --to (a test copy): a send gives each subscriber the "
+                         "version in their own language")
     root = root.resolve()
     transport = transport or sending_transport(root, outbox, records=not dry_run and to is None)
     if to is not None:
-        return _send_test_copy(report, root, slug, to, transport, dry_run)
+        return _send_test_copy(report, root, slug, to, transport, dry_run, lang)
     community = load(root)
     letter = find_newsletter(community, slug)
     if not dry_run:

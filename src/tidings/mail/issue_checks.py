@@ -9,7 +9,8 @@ from tidings.config import Config, _line_of
 from tidings.content.loader import body_links, resolve_link
 from tidings.content.model import Community, Newsletter
 from tidings.errors import ContentError, Problem
-from tidings.mail.render import IssueRenderer
+from tidings.labels import base_language
+from tidings.mail.languages import IssueLanguages, issue_versions, pick_language
 
 SUBJECT_WARN = 78  # longer subjects are cut in most inboxes
 SUBJECT_MAX = 200
@@ -20,7 +21,35 @@ IMG_TAG_RE = re.compile(r"<img\b[^>]*\bsrc=[\"']([^\"']+)[\"']", re.IGNORECASE)
 
 def check_newsletter(community: Community, letter: Newsletter, now: datetime, *,
                      render: bool = True) -> list[Problem]:
-    """Problems only a rendered issue shows; ``render=False`` when its template is known missing."""
+    """Problems only a rendered issue shows, in each of its language versions; ``render=False``
+    when its template is known missing."""
+    problems = overlapping_issues(community, letter)
+    survey = next((s for s in community.surveys if s.id == letter.survey), None)
+    if survey is not None and not survey.is_open(letter.send_at):
+        when = "closed" if survey.closes and survey.closes <= letter.send_at else "not open yet"
+        problems.append(Problem(letter.path, letter.line_of("survey"),
+                                f"survey '{survey.id}' is {when} at send_at "
+                                f"({letter.send_at.isoformat()}): its buttons would not work", "survey"))
+    languages = IssueLanguages(community, letter, now) if render else None
+    for lang, version in issue_versions(community, letter).items():
+        problems += _written(version)
+        if languages is None:
+            continue
+        try:
+            rendered = languages.renderer(lang).render()
+        except ContentError as exc:
+            problems += exc.problems
+            continue
+        size = len(rendered.html.encode("utf-8"))
+        if size > GMAIL_CLIP:
+            problems.append(Problem(version.path, 1,
+                                    f"the HTML is {size // 1024} KB: Gmail clips messages over about 100 KB "
+                                    "(include fewer items, or summaries)", None, "warning"))
+    return problems
+
+
+def _written(letter: Newsletter) -> list[Problem]:
+    """What one version says itself: its subject's length, images mail clients can load."""
     problems: list[Problem] = []
     subject_line = letter.line_of("subject")
     if len(letter.subject) > SUBJECT_MAX:
@@ -31,12 +60,6 @@ def check_newsletter(community: Community, letter: Newsletter, now: datetime, *,
         problems.append(Problem(letter.path, subject_line,
                                 f"subject is {len(letter.subject)} characters: inboxes cut it after "
                                 f"about {SUBJECT_WARN}", "subject", "warning"))
-    survey = next((s for s in community.surveys if s.id == letter.survey), None)
-    if survey is not None and not survey.is_open(letter.send_at):
-        when = "closed" if survey.closes and survey.closes <= letter.send_at else "not open yet"
-        problems.append(Problem(letter.path, letter.line_of("survey"),
-                                f"survey '{survey.id}' is {when} at send_at "
-                                f"({letter.send_at.isoformat()}): its buttons would not work", "survey"))
     for line, _, target in body_links(letter):
         resolved = resolve_link(letter.path, target)
         if resolved and not resolved[0].startswith("assets/") and _is_image(target):
@@ -48,18 +71,38 @@ def check_newsletter(community: Community, letter: Newsletter, now: datetime, *,
             if not re.match(r"^https?://", src):
                 problems.append(Problem(letter.path, letter.body_line + index,
                                         f"image '{src}' needs an absolute https:// URL"))
-    if not render:
-        return problems
-    try:
-        rendered = IssueRenderer(community, letter, now).render()
-    except ContentError as exc:
-        return problems + exc.problems
-    size = len(rendered.html.encode("utf-8"))
-    if size > GMAIL_CLIP:
-        problems.append(Problem(letter.path, 1,
-                                f"the HTML is {size // 1024} KB: Gmail clips messages over about 100 KB "
-                                "(include fewer items, or summaries)", None, "warning"))
     return problems
+
+
+def overlapping_issues(community: Community, letter: Newsletter) -> list[Problem]:
+    """Another issue sent at the same moment to readers of a language this one is for: they
+    would get both (the old way to send a translation). Said once, at the narrower issue."""
+    problems = []
+    mine = letter.audience.lang
+    for other in community.newsletters:
+        theirs = other.audience.lang
+        if other is letter or other.draft or letter.draft or other.send_at != letter.send_at or not mine:
+            continue
+        if theirs and (base_language(theirs) != base_language(mine) or other.path > letter.path):
+            continue  # other languages never overlap; two issues for one language: said at the later file
+        suggestion = "" if theirs else _one_issue(community, other, mine)
+        problems.append(Problem(letter.path, letter.line_of("audience"),
+                                f"sent at the same time as {other.path} to an overlapping audience: "
+                                f"subscribers reading {mine} get the news twice{suggestion}",
+                                "audience", "warning"))
+    return problems
+
+
+def _one_issue(community: Community, other: Newsletter, lang: str) -> str:
+    """How to send ``other`` to readers of ``lang`` once: its translation in that language."""
+    versions = issue_versions(community, other)
+    written = pick_language(lang, list(versions)[1:], "")  # its translations (a draft is never sent)
+    if written:
+        version = versions[written]
+        return f"; they already get {other.path} in {written} ({version.path}): one of the two is enough"
+    return (f"; to send a {lang} version of {other.path}, make this file its translation "
+            f"{other.path.removesuffix('.md')}.{lang}.md: each subscriber then gets one copy, "
+            "in their language")
 
 
 def contrast(first: str, second: str) -> float:

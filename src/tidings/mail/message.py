@@ -85,6 +85,7 @@ class MessageTemplate:
         self.fixed_headers = b"".join([
             address_header("From", sender_name, sender_email),
             header("Subject", issue.subject),
+            header("Content-Language", issue.lang),  # the version's language (RFC 3282)
             list_id_header(config.list_identifier),
             b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" + CRLF,
             address_header("Reply-To", *parseaddr(config.reply_to)) if config.reply_to else b"",

@@ -15,9 +15,12 @@ from pathlib import Path
 from tidings.content import load
 from tidings.content.kinds import NEWSLETTERS
 from tidings.content.model import Community, Newsletter
+from tidings.content.translations import name_language
 from tidings.errors import UsageError
+from tidings.locales import check_lang
+from tidings.mail.languages import IssueLanguages, pick_language
 from tidings.mail.message import MessageTemplate, Recipient
-from tidings.mail.render import PLACEHOLDER_RE, IssueRenderer
+from tidings.mail.render import PLACEHOLDER_RE
 from tidings.mail.sender import matches, recipient_of
 from tidings.store import DATABASE_ENV, open_database
 from tidings.store.subscribers import Subscriber, get
@@ -34,6 +37,12 @@ class Preview:
     recipient: Recipient
     development_key: bool
     note: str | None = None  # why a real send would not reach this address
+    lang: str = "en"  # the language version rendered
+    name: str = ""  # file name of the preview without extension: SLUG, or SLUG.LANG for a translation
+
+    @property
+    def size_kb(self) -> int:
+        return len(self.message) // 1024
 
 
 def find_newsletter(community: Community, slug: str) -> Newsletter:
@@ -41,6 +50,11 @@ def find_newsletter(community: Community, slug: str) -> Newsletter:
     for letter in community.newsletters:
         if letter.slug == slug or letter.path == slug or letter.path == f"{NEWSLETTERS.folder}/{slug}.md":
             return letter
+    base, lang, _ = name_language(slug.removesuffix(".md").rsplit("/", 1)[-1])
+    if lang and any(letter.slug == base for letter in community.newsletters):
+        raise UsageError(f"'{slug}' is the {lang} version of issue '{base}': ask for it with "
+                         f"`newsletter render {base} --lang {lang}` "
+                         f"(or `send {base} --to ADDRESS --lang {lang}`)")
     known = ", ".join(sorted(n.slug for n in community.newsletters)) or "none"
     raise UsageError(f"no newsletter '{slug}' in {NEWSLETTERS.folder}/ (known: {known})")
 
@@ -79,19 +93,42 @@ def preview_recipient(signer: Signer, email: str | None, root: Path | None = Non
     return recipient_of(known), skipped_because(letter, known) if letter else None
 
 
-def render_preview(root: Path, slug: str, now: datetime, to: str | None = None) -> Preview:
-    """Issue ``slug`` as ``to`` (or a sample member) would get it at ``now``, marked as a preview."""
+def preview_language(languages: IssueLanguages, recipient: Recipient, lang: str | None
+                     ) -> tuple[str, str | None]:
+    """The version to show (``lang``'s reader's, else the recipient's), and a note when ``lang``
+    has no version of its own."""
+    if lang is None:
+        return languages.language_for(recipient.lang), None
+    try:
+        check_lang(lang)
+    except ValueError as exc:
+        raise UsageError(f"--lang: {exc}") from None
+    if pick_language(lang, list(languages.versions), ""):
+        return languages.language_for(lang), None
+    shown = languages.language_for(lang)
+    return shown, (f"no '{lang}' version of {languages.letter.slug} (versions: "
+                   f"{', '.join(languages.versions)}): a subscriber reading {lang} gets the {shown} version")
+
+
+def render_preview(root: Path, slug: str, now: datetime, to: str | None = None,
+                   lang: str | None = None) -> Preview:
+    """Issue ``slug`` as ``to`` (or a sample member) would get it at ``now``, marked as a preview:
+    the version in ``lang`` when given (else in the subscriber's language)."""
     community = load(root)
     letter = find_newsletter(community, slug)
     secret, development = load_secret(root, allow_dev=True)
     signer = Signer(secret)
     recipient, note = preview_recipient(signer, to, root, letter)
-    rendered = IssueRenderer(community, letter, now).render(recipient.timezone, preview=True)
+    languages = IssueLanguages(community, letter, now)
+    version, language_note = preview_language(languages, recipient, lang)
+    rendered = languages.renderer(version).render(recipient.timezone, preview=True)
     template = MessageTemplate(rendered, community.config, signer, preview=True)
     values = template.personal_values(recipient)
 
     def personal(text: str) -> str:
         return PLACEHOLDER_RE.sub(lambda m: values[m.group(1)], text)
 
+    notes = "; ".join(n for n in (language_note, note) if n) or None
+    name = letter.slug if version == languages.default else f"{letter.slug}.{version}"
     return Preview(template.build(recipient, now), personal(rendered.html), personal(rendered.text),
-                   recipient, development, note)
+                   recipient, development, notes, version, name)

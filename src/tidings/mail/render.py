@@ -29,7 +29,7 @@ from tidings.content.links import KEEP, rewrite_links
 from tidings.content.model import Announcement, Community, Entry, Newsletter, Story, is_public
 from tidings.embargo import embargoed_assets, public_view
 from tidings.errors import ContentError, Problem, template_problem
-from tidings.issue import IncludedItem, IssueContent, issue_content
+from tidings.issue import IncludedItem, IssueContent, content_in_language, issue_content
 from tidings.labels import texts_for
 from tidings.mail.plaintext import html_to_text, link_line, wrap_text
 from tidings.urls import calendar_url, page_url
@@ -57,6 +57,7 @@ class RenderedIssue:
     subject: str
     html: str
     text: str
+    lang: str = "en"  # its Content-Language, and the html element's lang
 
 
 def template_environment(root: Path) -> jinja2.Environment:
@@ -87,12 +88,17 @@ def _template_problem(root: Path, exc: Exception, tb: TracebackType | None) -> P
 class IssueRenderer:
     """Renders one issue of a community for any timezone (compiled once per timezone)."""
 
-    def __init__(self, community: Community, newsletter: Newsletter, now: datetime) -> None:
+    def __init__(self, community: Community, newsletter: Newsletter, now: datetime, *,
+                 lang: str | None = None, content: IssueContent | None = None) -> None:
+        """``newsletter`` is the version in ``lang`` (default: its own language, or its audience's);
+        ``content`` what the issue contains in that language (default: worked out here)."""
         self.community = community
         self.config = community.config
         self.newsletter = newsletter
-        self.content = issue_content(community, newsletter, now)
-        self.lang = newsletter.audience.lang or self.config.language
+        self.lang = lang or newsletter.audience.lang or newsletter.lang or self.config.language
+        if content is None:
+            content = content_in_language(community, issue_content(community, newsletter, now), self.lang)
+        self.content = content
         self.text = texts_for(self.config, self.lang)
         self.env = template_environment(self.config.root)
         self._md = markdown.Markdown(extensions=MD_EXTENSIONS)
@@ -109,9 +115,15 @@ class IssueRenderer:
             linked = by_path.get(path)
             if linked is None or not path.endswith(".md"):
                 return KEEP
+            linked = self.in_language(linked)
             return page_url(self.config, linked, anchor) if is_public(linked, self.content.at) else None
 
         return rewrite_links(entry, retarget)
+
+    def in_language(self, entry: Entry) -> Entry:
+        """The version of ``entry`` in the issue's language, when there is a visible one."""
+        version = self.community.versions(entry).get(self.lang)
+        return version if version is not None and (not version.hidden or entry.hidden) else entry
 
     def html_of(self, markdown_text: str) -> Markup:
         self._md.reset()
@@ -175,8 +187,13 @@ class IssueRenderer:
                 else f"{t.day(start)}, {t.time_range(start, end)}")
         # The event's page and .ics are on the site only once it is announced.
         public = is_public(event, self.content.at)
+        # The occurrence's own hosts when the event plans them per date.
+        hosts = ", ".join(occurrence.hosts)
         return {
-            "title": event.title, "when": when, "where": event.location or "",
+            "title": occurrence.title, "when": when, "where": event.location or "",
+            # The rule said as a sentence in the reader's language, never the RRULE itself.
+            "repeats": t.repeats(event.repeat, zone) if event.repeat else "",
+            "hosts": t["calendar.hosts"].format(hosts=hosts) if hosts else "",
             "url": event.url or (page_url(self.config, event) if public else None),
             "calendar_url": calendar_url(self.config, event) if public else None,
         }
@@ -258,7 +275,7 @@ class IssueRenderer:
         html = quiet_preheader(html)
         if preview:
             html, text = marked(html, text, context["preview"])
-        return RenderedIssue(self.newsletter, self.content, self.newsletter.subject, html, text)
+        return RenderedIssue(self.newsletter, self.content, self.newsletter.subject, html, text, self.lang)
 
 
 # MJML hides the preheader as 1px white text: spam filters score that as hidden text
@@ -275,7 +292,7 @@ def quiet_preheader(html: str) -> str:
 
 def marked(html: str, text: str, note: str) -> tuple[str, str]:
     """A preview's parts with its note at the top, also when a template of one's own left it out."""
-    if note not in text:
+    if " ".join(note.split()) not in " ".join(text.split()):  # the text template wraps it over lines
         text = f"*** {wrap_text(note)} ***\n\n{text}"
     if str(escape(note)) not in html:  # the templates write it HTML-escaped
         banner = ('<div style="background:#fff8c5;color:#3b2300;padding:10px 16px;font:600 14px/1.4 '

@@ -26,6 +26,7 @@ from tidings.content.model import Audience, Community, Newsletter
 from tidings.delivery.transport import Transport
 from tidings.errors import DeliveryError
 from tidings.mail.dispatch import DepartureCheck, RateLimiter, WorkQueue
+from tidings.mail.languages import IssueLanguages
 from tidings.mail.message import MessageTemplate, Recipient
 from tidings.mail.progress import Progress, format_rate
 from tidings.mail.render import IssueRenderer
@@ -129,8 +130,8 @@ class IssueSender:
         self.clock = clock
         self.run_id = uuid.uuid4().hex
         self.log = SendLog(engine, letter.slug, self.run_id, clock)
-        self.renderer = IssueRenderer(community, letter, clock())
-        self.templates: dict[str, MessageTemplate] = {}
+        self.languages = IssueLanguages(community, letter, clock())
+        self.templates: dict[tuple[str, str], MessageTemplate] = {}  # by (language, timezone)
         self.envelope_from = parseaddr(community.config.sender)[1]
         self.summary = SendSummary(letter.slug, dry_run=options.dry_run)
         self.results: list[Result] = []
@@ -145,10 +146,17 @@ class IssueSender:
         self.lookout: Lookout | None = None  # used in check_thread (or the loop's) only
         self.departures = DepartureCheck(self.read_departed, self.check_thread)
 
+    @property
+    def renderer(self) -> IssueRenderer:
+        """The renderer of the issue's default version (what it contains is the same in each)."""
+        return self.languages.renderer(self.languages.default)
+
     def template_for(self, recipient: Recipient) -> MessageTemplate:
-        key = str(recipient.timezone)
+        """The issue in the recipient's language and timezone, rendered once per send."""
+        lang = self.languages.language_for(recipient.lang)
+        key = (lang, str(recipient.timezone))
         if key not in self.templates:
-            rendered = self.renderer.render(recipient.timezone)
+            rendered = self.languages.renderer(lang).render(recipient.timezone)
             self.templates[key] = MessageTemplate(rendered, self.community.config, self.signer)
         return self.templates[key]
 

@@ -89,10 +89,12 @@ def _newsletter(community: Community, letter: Newsletter) -> Iterator[Planned]:
 
 
 def _event(event: Event, since: datetime, until: datetime) -> Iterator[Planned]:
-    for occurrence in occurrences(event, since, until):
-        hosts = f"hosts: {', '.join(event.hosts)}" if event.hosts else ""
-        yield Planned(occurrence.start, "event", event.title, event.path,
-                      _notes(_state(event), event.kind or "", hosts))
+    """Every occurrence as planned (its own title, kind and hosts); a cancelled one says so."""
+    for occurrence in occurrences(event, since, until, cancelled=True):
+        hosts = f"hosts: {', '.join(occurrence.hosts)}" if occurrence.hosts else ""
+        yield Planned(occurrence.start, "event", occurrence.title, event.path,
+                      _notes("cancelled" if occurrence.cancelled else "", _state(event),
+                             occurrence.kind or "", hosts))
 
 
 def _survey(survey: Survey) -> Iterator[Planned]:

@@ -90,8 +90,10 @@ class EventPages(PageWriter):
 
     def occurrence_line(self, occurrence: schedule.Occurrence, page: str) -> str:
         event = occurrence.event
-        kind = f" · {self.text['events.kind.' + event.kind]}" if event.kind else ""
+        # Title, kind and hosts are the occurrence's own when the event plans them per date.
+        kind = f" · {self.text['events.kind.' + occurrence.kind]}" if occurrence.kind else ""
+        hosts = f" · {md(', '.join(occurrence.hosts))}" if occurrence.hosts else ""
         where = f" · {md(event.location)}" if event.location else ""
         return (f"- **{self.when(occurrence.start, occurrence.end, event.all_day)}** · "
-                f"[{md(event.title)}]({rel(page, staged_path(event))}){self.untranslated_note(event)}"
-                f"{kind}{where}\n")
+                f"[{md(occurrence.title)}]({rel(page, staged_path(event))}){self.untranslated_note(event)}"
+                f"{kind}{hosts}{where}\n")
