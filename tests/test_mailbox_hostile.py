@@ -112,14 +112,17 @@ def test_filing_works_the_same_on_postgresql(postgres_url: str) -> None:
            b"Message-ID: <pg1@example.org>\r\n\r\nNUL \x00 and 8-bit \xff here\r\n",
            b"From: member@example.org\r\nIn-Reply-To: <pg1@example.org>\r\n"
            b"Message-ID: <pg2@example.org>\r\n\r\nMore",
+           b"From: " + b"x" * 240 + b"@example.org\r\nIn-Reply-To: <pg2@example.org>\r\n"
+           b"Message-ID: <pg3@example.org>\r\n\r\nFrom a long address",
            arf(original, rcpt_to="member@example.org"),
            dsn(original.replace(b"member@", b"gone@"), recipient="gone@example.org", action="failed",
                status="5.1.1")]
     with engine.begin() as c:
         outcomes = [file_incoming(c, classify(r, NOW), Threads(c, SIGNER), NOW).kind for r in raw]
-        assert outcomes == ["opened", "continued", "complained", "bounced"]
+        assert outcomes == ["opened", "continued", "continued", "complained", "bounced"]
         (item,) = followups.listing(c)
-        assert "\x00" not in item.body and [m.body for m in followups.thread(c, item.id)] == ["More"]
+        assert "\x00" not in item.body
+        assert [m.body for m in followups.thread(c, item.id)] == ["More", "From a long address"]
         states = {s.email: s.state for s in iter_subscribers(c)}
     assert states == {"member@example.org": "complained", "gone@example.org": "bounced"}
     assert member.id != gone.id

@@ -13,6 +13,8 @@ from tidings.store import followups, inbox
 from tidings.store import subscribers as people
 from tidings.store.transactions import Connection
 
+AUTHOR_MAX = 200  # followup_messages.author holds 200 characters: a longer address is cut there
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -33,7 +35,8 @@ def file_reply(connection: Connection, incoming: Incoming, threads: Threads) -> 
     existing = inbox.followup_of(connection, incoming.references)
     if existing is not None:
         followups.add_message(connection, existing, direction="in", body=incoming.text, at=date,
-                              author=incoming.name or incoming.email, message_id=incoming.message_id)
+                              author=(incoming.name or incoming.email)[:AUTHOR_MAX],
+                              message_id=incoming.message_id)
         return Outcome("continued", followup_id=existing)
     issue = None
     for ref in incoming.references:
