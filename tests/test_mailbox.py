@@ -274,14 +274,16 @@ def test_a_redacted_arf_finds_the_subscriber_by_the_unsubscribe_link(
     assert community.state(3) == "complained"
 
 
-def test_a_complaint_about_a_preview_copy_changes_nobody(
+def test_reports_and_replies_about_a_preview_copy_change_nobody(
         community: Community, capsys: pytest.CaptureFixture[str]) -> None:
     preview = render_preview(community.root, SLUG, datetime.now(UTC), address(0)).message
     community.deliver(arf(preview, rcpt_to=address(0)),
-                      dsn(preview, recipient=address(1), action="failed", status="5.1.1"))
+                      dsn(preview, recipient=address(1), action="failed", status="5.1.1"),
+                      reply(preview, sender=address(2), mid="<about-the-test@example.org>", body="Typo!"))
     status, out = community.fetch(capsys)
     assert status == 0, out
     assert "a complaint about a preview or test copy" in out and "a bounce of a preview or test copy" in out
+    assert "a reply to a test copy of an issue" in out and community.followups() == []
     assert community.state(0) == community.state(1) == "confirmed"
 
 
