@@ -227,6 +227,23 @@ def test_a_reply_to_an_issue_becomes_a_followup_of_that_issue(
     assert community.unseen() == 0
 
 
+def test_a_members_second_reply_to_the_same_issue_joins_their_open_followup(
+        community: Community, capsys: pytest.CaptureFixture[str]) -> None:
+    issue = community.sent[address(1)]
+    community.deliver(reply(issue, sender=address(1), mid="<first@example.org>", body="Great news!"),
+                      reply(issue, sender=address(1).upper(), mid="<second@example.org>",
+                            body="PS: the link to the call is missing."),
+                      reply(community.sent[address(2)], sender=address(2), mid="<other@example.org>",
+                            body="Me too."))
+    status, out = community.fetch(capsys)
+    assert status == 0, out
+    assert "3 replies filed (2 new follow-ups, 1 added to a follow-up's thread" in out
+    first, other = community.followups()
+    assert (first.email, other.email) == (address(1), address(2))
+    with community.engine.connect() as c:
+        assert [m.body for m in followups.thread(c, first.id)] == ["PS: the link to the call is missing."]
+
+
 def test_a_reply_to_our_answer_joins_that_followups_thread(
         community: Community, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     community.deliver(reply(community.sent[address(2)], sender=address(2), mid="<r1@example.org>",

@@ -33,19 +33,22 @@ def file_reply(connection: Connection, incoming: Incoming, threads: Threads) -> 
     date = incoming.date
     assert date is not None and incoming.email is not None
     existing = inbox.followup_of(connection, incoming.references)
-    if existing is not None:
-        followups.add_message(connection, existing, direction="in", body=incoming.text, at=date,
-                              author=(incoming.name or incoming.email)[:AUTHOR_MAX],
-                              message_id=incoming.message_id)
-        return Outcome("continued", followup_id=existing)
     issue = None
-    for ref in incoming.references:
+    for ref in incoming.references if existing is None else ():
         sent = threads.by_message_id(connection, ref, find_subscriber=False)
         if sent is not None and sent.preview:
             return Outcome("ignored", "a reply to a test copy of an issue (sent with --to)")
         if sent is not None:
             issue = sent.issue
             break
+    if existing is None and issue is not None:
+        # The same member writing again about the same issue continues their open conversation.
+        existing = inbox.open_reply(connection, issue, incoming.email)
+    if existing is not None:
+        followups.add_message(connection, existing, direction="in", body=incoming.text, at=date,
+                              author=(incoming.name or incoming.email)[:AUTHOR_MAX],
+                              message_id=incoming.message_id)
+        return Outcome("continued", followup_id=existing)
     member = people.get(connection, incoming.email)
     followup_id = followups.open_followup(
         connection, source="reply", body=incoming.text, received_at=date, issue=issue,

@@ -64,3 +64,11 @@ def mark_bounced(connection: Connection, issue: str, subscriber_id: int, status:
     connection.execute(send_log.update().where(
         send_log.c.issue == issue, send_log.c.subscriber_id == subscriber_id,
         send_log.c.state == "sent").values(state="bounced", last_error=f"DSN {status}"[:200], updated_at=at))
+
+
+def open_reply(connection: Connection, issue: str, email: str) -> int | None:
+    """The latest unresolved follow-up that this address opened by replying to ``issue``."""
+    found = connection.execute(sa.select(followups.c.id).where(
+        followups.c.source == "reply", followups.c.issue == issue, followups.c.state != "resolved",
+        sa.func.lower(followups.c.email) == email.lower()).order_by(followups.c.id.desc()).limit(1)).scalar()
+    return int(found) if found is not None else None
