@@ -164,8 +164,9 @@ Content-Disposition: inline
 """) + b"\r\n" + original + crlf("\n--part1_13d.2e68ed54_boundary--")
 
 
-def dsn(original: bytes, *, recipient: str, action: str, status: str) -> bytes:
-    """RFC 3464 Appendix "Simple DSN", about ``original``, with the given action and status."""
+def dsn(original: bytes, *, recipient: str, action: str, status: str, part: str = "message/rfc822") -> bytes:
+    """RFC 3464 Appendix "Simple DSN", about ``original`` (attached as ``part``), with the given
+    action and status."""
     return crlf(f"""Date: Thu, 7 Jul 1994 17:16:05 -0400
 From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.net>
 Message-Id: <199407072116.RAA14128-{status}@relay.example.net>
@@ -196,7 +197,7 @@ Diagnostic-Code: smtp; 550 user unknown
 Last-Attempt-Date: Thu, 7 Jul 1994 17:15:49 -0400
 
 --RAA14128.773615765/relay.example.net
-content-type: message/rfc822
+content-type: {part}
 """) + b"\r\n" + original + crlf("\n--RAA14128.773615765/relay.example.net--")
 
 
@@ -316,6 +317,17 @@ def test_a_dsn_with_a_permanent_failure_marks_the_subscriber_bounced(
     with community.engine.connect() as c:
         states = dict(c.execute(sa.select(send_log.c.subscriber_id, send_log.c.state)).all())
     assert sorted(states.values()) == ["bounced", "sent", "sent", "sent"]
+
+
+def test_a_dsn_for_a_forwarded_address_finds_the_subscriber_by_the_message_id(
+        community: Community, capsys: pytest.CaptureFixture[str]) -> None:
+    head = community.sent[address(1)].split(b"\r\n\r\n", 1)[0] + b"\r\n"
+    head = b"\r\n".join(line for line in head.split(b"\r\n") if not line.startswith(b"List-Unsubscribe"))
+    community.deliver(dsn(head, recipient="old-alias@forwarder.example.net", action="failed",
+                          status="5.1.1", part="text/rfc822-headers"))
+    status, out = community.fetch(capsys)
+    assert status == 0, out
+    assert community.state(1) == "bounced" and {community.state(i) for i in (0, 2, 3)} == {"confirmed"}
 
 
 def test_a_dsn_with_a_delay_or_a_4xx_status_changes_nothing(
