@@ -145,3 +145,12 @@ def test_filing_works_the_same_on_postgresql(postgres_url: str) -> None:
     assert states == {"member@example.org": "complained", "gone@example.org": "bounced"}
     assert member.id != gone.id
     engine.dispose()
+
+
+def test_an_html_only_reply_is_filed_as_its_text() -> None:
+    raw = (b"From: m@example.org\r\nMessage-ID: <html@example.org>\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: text/html; charset=iso-8859-1\r\n\r\n<html><head><style>p{}</style></head><body>"
+           b"<p>Caf\xe9 on <b>Friday</b>?</p><script>alert(1)</script><blockquote>On Monday you wrote:"
+           b"</blockquote></body></html>")
+    incoming = classify(raw, NOW)
+    assert incoming.kind == "reply" and incoming.text == "Café on Friday?"  # the quote is cut too
