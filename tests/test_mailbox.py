@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from imapclient import IMAPClient  # type: ignore[import-untyped]
+from imapclient import IMAPClient
 
 from tests.conftest import MakeRepo
 from tests.imap_support import PASSWORD, Dovecot, DovecotMissing, free_port, throwaway_dovecot

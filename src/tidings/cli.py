@@ -269,6 +269,12 @@ def cmd_followups(args: argparse.Namespace) -> int:
     return followups.answer_followup(args.root, args.id, text, _say).status
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from tidings.monthly_report import report
+
+    return report(args.root, month=args.month, out=args.out, html=args.html, notify=_say).status
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from tidings.demo import run_demo
 
@@ -287,6 +293,8 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
                                  "resolve, assign, fetch (the reply mailbox)"),
     "plan": (cmd_plan, "the editorial calendar for the team, week by week, with its gaps"),
     "new": (cmd_new, HELP),
+    "report": (cmd_report, "the monthly report for the brand (members, issues, surveys, content, "
+                           "follow-ups): Markdown and SVG charts in reports/, counts only"),
     "init": (cmd_init, "scaffold a new community repo in DIR"),
     "demo": (cmd_demo, "build the example community's site and show where to look"),
 }

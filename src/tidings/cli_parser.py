@@ -136,6 +136,10 @@ def build(commands: Mapping[str, str]) -> argparse.ArgumentParser:
     _add_plan(parsers["plan"])
     add_new_arguments(parsers["new"])
     _add_followups(parsers["followups"])
+    monthly = parsers["report"]
+    monthly.add_argument("--month", metavar="YYYY-MM", help="default: the last full month")
+    monthly.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: reports/)")
+    monthly.add_argument("--html", action="store_true", help="also write a standalone YYYY-MM.html")
     parsers["init"].add_argument("dir", metavar="DIR")
     parsers["init"].add_argument("--name", help="the community's name (default: from DIR)")
     parsers["init"].add_argument("--timezone", default="UTC",

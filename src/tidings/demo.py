@@ -6,20 +6,25 @@ import asyncio
 import shlex
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tidings.content import load
+from tidings.content.model import Community
 from tidings.delivery.transport import SMTPTransport, parse_smtp_url
 from tidings.embargo import public_view
 from tidings.hints import build_command
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.languages import issue_versions, pick_language
 from tidings.mail.sender import IssueSender, SendOptions
+from tidings.monthly_report import glance
 from tidings.output import Notify, Report, quiet
+from tidings.report import Month, monthly_report, summary, write_report
 from tidings.site.engine import build_site
 from tidings.store import open_database
 from tidings.store.subscribers import add
+from tidings.store.transactions import Engine
 from tidings.tokens import Signer, load_secret
 
 # Fictional members on example.org: a Finnish, a Greek, a Taiwanese, a Brazilian, a German one.
@@ -31,6 +36,18 @@ DEMO_MEMBERS = (
     ("jorg.demo@example.org", "Jörg Demo", "de", "Europe/Berlin", ""),
     ("sam.demo@example.org", "Sam Demo", None, None, ""),
 )
+
+
+def demo_report(engine: Engine, community: Community, now: datetime, out: Path,
+                say: Callable[[str], None]) -> None:
+    """The monthly report of the demo list, for this month so far (counts only)."""
+    local = now.astimezone(community.config.timezone)
+    month = Month(local.year, local.month)
+    figures = monthly_report(engine, community, month, now, glance(community, month.shift(1)))
+    written = write_report(figures, out)
+    for line in summary(figures):
+        say(f"  report: {line.strip()}")
+    say(f"  report:   {written[-1]} (and its charts)")
 
 
 def run_demo(root: Path, notify: Notify = quiet) -> Report:
@@ -80,6 +97,7 @@ def run_demo(root: Path, notify: Notify = quiet) -> Report:
         early = [i.entry.title for i in sender.renderer.content.early_access]
         if early:
             say(f"  early access in that issue: {', '.join(early)}")
+        demo_report(engine, community, now, demo_state / "reports", say)
     say("")
     say(f"  site:     {result.site_dir / 'index.html'}")
     say(f"  calendar: {result.site_dir / 'events.ics'}")
