@@ -26,6 +26,7 @@ from tidings.mailbox import fetch_mailbox
 from tidings.mailbox.client import ImapMailbox, open_mailbox
 from tidings.mailbox.settings import ImapSettings
 from tidings.store import followups
+from tidings.store.report_queries import issue_counts
 from tidings.store.schema import consent_events, send_log
 from tidings.store.subscribers import get
 
@@ -316,7 +317,9 @@ def test_a_dsn_with_a_permanent_failure_marks_the_subscriber_bounced(
     assert source == "dsn" and detail is not None and detail.startswith("5.1.1 report <199407072116")
     with community.engine.connect() as c:
         states = dict(c.execute(sa.select(send_log.c.subscriber_id, send_log.c.state)).all())
+        (counts,) = issue_counts(c, [SLUG], datetime(2100, 1, 1, tzinfo=UTC))
     assert sorted(states.values()) == ["bounced", "sent", "sent", "sent"]
+    assert (counts.recipients, counts.delivered, counts.bounced) == (4, 3, 1)  # as the monthly report says
 
 
 def test_a_dsn_for_a_forwarded_address_finds_the_subscriber_by_the_message_id(
