@@ -53,6 +53,7 @@ FLOORS: dict[str, int] = {
     "tidings.feedback": OUTPUT,
     "tidings.followups": OUTPUT,   # the team's follow-ups: list, show, answer by mail
     "tidings.report": OUTPUT,      # the monthly report's figures, charts and files
+    "tidings.mailbox": OUTPUT,     # the reply mailbox: replies, ARF and DSN reports
     # commands: parse arguments and put outputs together
     "tidings.cli": COMMAND,
     "tidings.cli_parser": COMMAND,

@@ -259,6 +259,10 @@ def cmd_followups(args: argparse.Namespace) -> int:
         return followups.assign_followup(args.root, args.id, args.owner, _say).status
     if args.action == "resolve":
         return followups.resolve_followup(args.root, args.id, _say).status
+    if args.action == "fetch":
+        from tidings.mailbox import fetch_mailbox
+
+        return fetch_mailbox(args.root, notify=_say).status
     if args.text is None and args.file is None and sys.stdin.isatty():
         print("Type the answer, then Ctrl-D on a line of its own:", file=sys.stderr)
     text = followups.read_answer(args.text, args.file, sys.stdin)
@@ -286,7 +290,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "collect": (cmd_collect, "run the collector web service (sign-ups, unsubscribes, survey answers)"),
     "feedback": (cmd_feedback, "survey answers into feedback/ (export from the collector, import a CSV)"),
     "followups": (cmd_followups, "member questions and complaints until answered: list, show, answer, "
-                                 "resolve, assign"),
+                                 "resolve, assign, fetch (the reply mailbox)"),
     "plan": (cmd_plan, "the editorial calendar for the team, week by week, with its gaps"),
     "new": (cmd_new, HELP),
     "report": (cmd_report, "the monthly report for the brand (members, issues, surveys, content, "

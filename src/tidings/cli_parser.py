@@ -78,6 +78,8 @@ def _add_followups(parser: argparse.ArgumentParser) -> None:
     assign = sub.add_parser("assign", help="give the follow-up to someone on the team")
     assign.add_argument("id", type=followup_id, metavar="ID")
     assign.add_argument("owner", metavar="NAME")
+    sub.add_parser("fetch", help="read the reply mailbox (TIDINGS_IMAP_URL): replies become follow-ups, "
+                                 "complaint (ARF) and bounce (DSN) reports set the subscriber's state")
 
 
 def _add_subscribers(subscribers: argparse.ArgumentParser) -> None:
