@@ -51,6 +51,9 @@ FLOORS: dict[str, int] = {
     "tidings.mail": OUTPUT,
     "tidings.collector": OUTPUT,
     "tidings.feedback": OUTPUT,
+    "tidings.followups": OUTPUT,   # the team's follow-ups: list, show, answer by mail
+    "tidings.report": OUTPUT,      # the monthly report's figures, charts and files
+    "tidings.mailbox": OUTPUT,     # the reply mailbox: replies, ARF and DSN reports
     # commands: parse arguments and put outputs together
     "tidings.cli": COMMAND,
     "tidings.cli_parser": COMMAND,
@@ -59,6 +62,7 @@ FLOORS: dict[str, int] = {
     "tidings.__main__": COMMAND,
     "tidings.repo_check": COMMAND,
     "tidings.demo": COMMAND,
+    "tidings.monthly_report": COMMAND,  # joins the report, the content model and the plan
     "tidings.scaffold": COMMAND,
 }
 

@@ -246,6 +246,35 @@ def cmd_plan(args: argparse.Namespace) -> int:
                 notify=_say).status
 
 
+def cmd_followups(args: argparse.Namespace) -> int:
+    from tidings.followups import commands as followups
+    from tidings.store.followups import STATES
+
+    if args.action in (None, "list"):
+        states = STATES if args.every else (args.state,) if args.state else ("open", "answered")
+        return followups.list_followups(args.root, states, _say).status
+    if args.action == "show":
+        return followups.show_followup(args.root, args.id, _say).status
+    if args.action == "assign":
+        return followups.assign_followup(args.root, args.id, args.owner, _say).status
+    if args.action == "resolve":
+        return followups.resolve_followup(args.root, args.id, _say).status
+    if args.action == "fetch":
+        from tidings.mailbox import fetch_mailbox
+
+        return fetch_mailbox(args.root, notify=_say).status
+    if args.text is None and args.file is None and sys.stdin.isatty():
+        print("Type the answer, then Ctrl-D on a line of its own:", file=sys.stderr)
+    text = followups.read_answer(args.text, args.file, sys.stdin)
+    return followups.answer_followup(args.root, args.id, text, _say).status
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from tidings.monthly_report import report
+
+    return report(args.root, month=args.month, out=args.out, html=args.html, notify=_say).status
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from tidings.demo import run_demo
 
@@ -260,8 +289,12 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "subscribers": (cmd_subscribers, "manage the subscriber list: add, remove, list, stats, import, export"),
     "collect": (cmd_collect, "run the collector web service (sign-ups, unsubscribes, survey answers)"),
     "feedback": (cmd_feedback, "survey answers into feedback/ (export from the collector, import a CSV)"),
+    "followups": (cmd_followups, "member questions and complaints until answered: list, show, answer, "
+                                 "resolve, assign, fetch (the reply mailbox)"),
     "plan": (cmd_plan, "the editorial calendar for the team, week by week, with its gaps"),
     "new": (cmd_new, HELP),
+    "report": (cmd_report, "the monthly report for the brand (members, issues, surveys, content, "
+                           "follow-ups): Markdown and SVG charts in reports/, counts only"),
     "init": (cmd_init, "scaffold a new community repo in DIR"),
     "demo": (cmd_demo, "build the example community's site and show where to look"),
 }

@@ -47,6 +47,65 @@ def _add_sending(letters: argparse._SubParsersAction[argparse.ArgumentParser]) -
                                   "TIDINGS_DATABASE_URL when TIDINGS_SMTP_URL is not set)")
 
 
+def followup_id(value: str) -> int:
+    """A follow-up's id as given on the command line: a positive whole number."""
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 2**62:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a follow-up id (a number such as 12)")
+    return int(value)
+
+
+def _add_followups(parser: argparse.ArgumentParser) -> None:
+    """``followups`` and its actions (``list`` when none is given)."""
+    sub = parser.add_subparsers(dest="action", metavar="ACTION")
+    listing = sub.add_parser("list", help="open and answered follow-ups, oldest first, one tab-separated "
+                                          "line each: id, state, age, owner, source, issue/survey, text")
+    # SUPPRESS on ``list``: its defaults must not hide ``followups --state …`` given before it.
+    for command, default in ((parser, None), (listing, argparse.SUPPRESS)):
+        command.add_argument("--state", choices=("open", "answered", "resolved"), default=default,
+                             help="only this state")
+        command.add_argument("--all", action="store_true", dest="every",
+                             default=False if default is None else default,
+                             help="every follow-up, resolved ones too")
+    sub.add_parser("show", help="the follow-up and its whole thread").add_argument(
+        "id", type=followup_id, metavar="ID")
+    answer = sub.add_parser("answer", help="mail an answer to the member (threaded, in their language) "
+                                           "and record it; the text from --text, --file or stdin")
+    answer.add_argument("id", type=followup_id, metavar="ID")
+    text = answer.add_mutually_exclusive_group()
+    text.add_argument("--text", metavar="TEXT", help="the answer")
+    text.add_argument("--file", type=Path, metavar="FILE", help="read the answer from FILE (UTF-8)")
+    sub.add_parser("resolve", help="nothing left to do").add_argument("id", type=followup_id, metavar="ID")
+    assign = sub.add_parser("assign", help="give the follow-up to someone on the team")
+    assign.add_argument("id", type=followup_id, metavar="ID")
+    assign.add_argument("owner", metavar="NAME")
+    sub.add_parser("fetch", help="read the reply mailbox (TIDINGS_IMAP_URL): replies become follow-ups, "
+                                 "complaint (ARF) and bounce (DSN) reports set the subscriber's state")
+
+
+def _add_subscribers(subscribers: argparse.ArgumentParser) -> None:
+    """``subscribers`` actions and their options."""
+    people = subscribers.add_subparsers(dest="action", metavar="ACTION")
+    add = people.add_parser("add", help="add a subscriber (confirmed: you have their consent)")
+    add.add_argument("email", metavar="EMAIL")
+    add.add_argument("--name")
+    add.add_argument("--lang", help="language code, e.g. fi")
+    add.add_argument("--timezone", help="IANA timezone, e.g. Europe/Helsinki")
+    add.add_argument("--tags", help="comma-separated, e.g. translators,finland")
+    add.add_argument("--pending", action="store_true", help="needs double opt-in first")
+    people.add_parser("remove", help="unsubscribe someone").add_argument("email", metavar="EMAIL")
+    listing = people.add_parser("list", help="tab-separated: email, state, name, lang, timezone, tags "
+                                "(a tab, line break or backslash in a value is written \\t, \\n, \\\\)")
+    listing.add_argument("--state", choices=("pending", "confirmed", "unsubscribed", "bounced", "complained"))
+    people.add_parser("stats", help="counts per state, joins and leaves in the last 30 days")
+    importing = people.add_parser("import", help="import a CSV, or a Mailchimp, listmonk or Substack export "
+                                                 "(columns found by header name, states kept)")
+    importing.add_argument("file", metavar="FILE.csv")
+    importing.add_argument("--skip-invalid", action="store_true",
+                           help="import the good rows even if some are bad (default: change nothing)")
+    exporting = people.add_parser("export", help="every subscriber as CSV, to FILE or stdout")
+    exporting.add_argument("file", metavar="FILE", nargs="?")
+
+
 def build(commands: Mapping[str, str]) -> argparse.ArgumentParser:
     """The parser of ``commands`` (name -> one line of help) and of each one's options."""
     parser = argparse.ArgumentParser(
@@ -69,26 +128,7 @@ def build(commands: Mapping[str, str]) -> argparse.ArgumentParser:
     render.add_argument("--open", action="store_true", help="open the HTML in a browser")
     render.add_argument("--at", metavar="T", help="render as if sent at T (default: now)")
     render.add_argument("--lang", metavar="CODE", help="the version a reader of CODE gets (default: theirs)")
-    people = parsers["subscribers"].add_subparsers(dest="action", metavar="ACTION")
-    add = people.add_parser("add", help="add a subscriber (confirmed: you have their consent)")
-    add.add_argument("email", metavar="EMAIL")
-    add.add_argument("--name")
-    add.add_argument("--lang", help="language code, e.g. fi")
-    add.add_argument("--timezone", help="IANA timezone, e.g. Europe/Helsinki")
-    add.add_argument("--tags", help="comma-separated, e.g. translators,finland")
-    add.add_argument("--pending", action="store_true", help="needs double opt-in first")
-    people.add_parser("remove", help="unsubscribe someone").add_argument("email", metavar="EMAIL")
-    listing = people.add_parser("list", help="tab-separated: email, state, name, lang, timezone, tags "
-                                "(a tab, line break or backslash in a value is written \\t, \\n, \\\\)")
-    listing.add_argument("--state", choices=("pending", "confirmed", "unsubscribed", "bounced", "complained"))
-    people.add_parser("stats", help="counts per state, joins and leaves in the last 30 days")
-    importing = people.add_parser("import", help="import a CSV, or a Mailchimp, listmonk or Substack export "
-                                                 "(columns found by header name, states kept)")
-    importing.add_argument("file", metavar="FILE.csv")
-    importing.add_argument("--skip-invalid", action="store_true",
-                           help="import the good rows even if some are bad (default: change nothing)")
-    exporting = people.add_parser("export", help="every subscriber as CSV, to FILE or stdout")
-    exporting.add_argument("file", metavar="FILE", nargs="?")
+    _add_subscribers(parsers["subscribers"])
     _add_sending(letters)
     parsers["collect"].add_argument("--host", default="127.0.0.1")
     parsers["collect"].add_argument("--port", type=int, default=8080)
@@ -100,6 +140,11 @@ def build(commands: Mapping[str, str]) -> argparse.ArgumentParser:
     importing_answers.add_argument("--survey", required=True, metavar="ID")
     _add_plan(parsers["plan"])
     add_new_arguments(parsers["new"])
+    _add_followups(parsers["followups"])
+    monthly = parsers["report"]
+    monthly.add_argument("--month", metavar="YYYY-MM", help="default: the last full month")
+    monthly.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: reports/)")
+    monthly.add_argument("--html", action="store_true", help="also write a standalone YYYY-MM.html")
     parsers["init"].add_argument("dir", metavar="DIR")
     parsers["init"].add_argument("--name", help="the community's name (default: from DIR)")
     parsers["init"].add_argument("--timezone", default="UTC",

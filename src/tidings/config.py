@@ -54,6 +54,8 @@ class Config:
     brand_color: str = "#3f51b5"
     # The collector believes X-Forwarded-For only from these addresses/networks (its proxies).
     trusted_proxies: tuple[str, ...] = ()
+    # A page-views export of a privacy-friendly analytics tool, for the monthly report (repo-relative).
+    analytics_csv: str | None = None
 
     def __post_init__(self) -> None:
         if not self.languages:  # built with one ``language`` only (tests, scaffolds)
@@ -114,6 +116,7 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "list_id": str,
     "brand_color": str,
     "trusted_proxies": list,
+    "analytics_csv": str,
 }
 
 

@@ -8,7 +8,8 @@
     ├── InputError               text from outside (form, CSV, CLI) that tidings refuses
     ├── BuildError               the site engine failed; the previous site is untouched
     ├── TokenError               a link token that is forged, for another purpose, or expired
-    └── DeliveryError            a message was not accepted (SMTP code, recipient, permanent?)
+    ├── DeliveryError            a message was not accepted (SMTP code, recipient, permanent?)
+    └── MailboxError             the reply mailbox (IMAP) cannot be reached or read
 """
 
 from __future__ import annotations
@@ -104,6 +105,10 @@ class DeliveryError(TidingsError):
         self.permanent = permanent
         self.recipient_refused = recipient_refused
         self.recipient = recipient
+
+
+class MailboxError(TidingsError):
+    """The mailbox that replies and reports arrive in (``TIDINGS_IMAP_URL``) cannot be reached or read."""
 
 
 def template_problem(root: Path, exc: Exception, tb: TracebackType | None, *,

@@ -61,6 +61,17 @@ def clean_text(value: str | None, *, field: str = "comment", max_length: int = C
     return text or None
 
 
+def escape_field(value: str) -> str:
+    r"""``value`` for one field of a tab-separated line: backslash, tab, line breaks and other
+    control characters written ``\\``, ``\t``, ``\n``, ``\u001b``…, so no value can look like another
+    field or record, or drive a terminal."""
+    if not CONTROL_RE.search(value) and "\\" not in value:
+        return value
+    named = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": "\\0"}
+    return re.sub(r"[\\\x00-\x1f\x7f-\x9f\u2028\u2029]",
+                  lambda m: named.get(m.group(), f"\\u{ord(m.group()):04x}"), value)
+
+
 def refuse_control(value: str, *, field: str) -> str:
     """``value`` unchanged, or InputError when it holds a control character (headers, ids)."""
     if has_control(value):

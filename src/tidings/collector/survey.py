@@ -6,6 +6,7 @@ question id and option number, the same in every translation, so results count a
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from starlette.datastructures import FormData
@@ -119,6 +120,19 @@ def _chosen(survey: Survey, form: FormData) -> dict[str, int]:
     return chosen
 
 
+def _followup(c: Collector, link: SurveyLink, comment: str | None, moment: datetime) -> dict[str, Any] | None:
+    """The follow-up to open when the member asked for an answer to a comment: only then is their
+    address kept with it (in the database, never in feedback/)."""
+    if not comment:
+        return None
+    subscriber = member(c, int(link.subscriber_id)) if link.subscriber_id.isdigit() else None
+    return {"kind": "question", "body": comment, "received_at": moment,
+            "issue": link.issue, "survey": link.survey.id, "subject": link.survey.title,
+            "subscriber_id": subscriber.id if subscriber else None,
+            "email": subscriber.email if subscriber else None,
+            "name": subscriber.name if subscriber else None}
+
+
 async def survey_post(request: Request) -> Response:
     link = _open_survey(request)
     if isinstance(link, Response):
@@ -139,5 +153,6 @@ async def survey_post(request: Request) -> Response:
     rows = [{"survey": survey.id, "question": question_id, "respondent": respondent, "option": option,
              "comment": comment, "issue": link.issue, "answered_at": moment}
             for question_id, option in chosen.items()]
-    await c.writer.write(rows)  # returns once committed
+    followup = _followup(c, link, comment, moment) if form.get("answer_me") == "1" else None
+    await c.writer.write(rows, followup)  # returns once committed
     return message(request, t["collector.survey.done.title"], t["collector.survey.done"])

@@ -170,3 +170,23 @@ def message_id_header(value: str) -> bytes:
 def message_id_left(text: str) -> str:
     """``text`` (a slug, which may be non-ASCII) as the ASCII left side of a Message-ID."""
     return text if DOT_ATOM_RE.fullmatch(text) else NOT_ATOM_RE.sub("-", text) or "id"
+
+
+def valid_message_id(value: str | None) -> str | None:
+    """``value`` as ``<left@right>`` (the right side in ASCII) when it is one message id, else None:
+    ids from a member's mail are outside text and are only ever copied when well formed."""
+    match = MSG_ID_RE.fullmatch(value.strip()) if value and len(value) <= 900 else None
+    if match is None:
+        return None
+    left, right = match.groups()
+    try:
+        return f"<{left}@{ascii_domain(right, field='Message-ID')}>"
+    except InputError:
+        return None
+
+
+def message_ids_header(name: str, ids: list[str]) -> bytes:
+    """``In-Reply-To``/``References`` (RFC 5322 3.6.4): well-formed ids only, folded between them;
+    nothing when none is left."""
+    kept = [checked for checked in map(valid_message_id, ids) if checked]
+    return fold(name, " ".join(kept)) if kept else b""

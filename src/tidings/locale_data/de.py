@@ -134,9 +134,13 @@ LABELS = {
     "collector.unsubscribe.done": "Erledigt: Du bekommst keine E-Mails mehr von uns.",
     "collector.unsubscribe.again": "Doch anders entschieden? Abonniere erneut auf unserer Website.",
     "collector.survey.comment": "Möchtest du etwas ergänzen? (freiwillig)",
+    "collector.survey.answer_me": ("Ich hätte gern eine Antwort (dann wird deine Adresse mit deinem"
+                                   " Kommentar gespeichert, nur um dir zu antworten)"),
+    "followups.subject": "Dein Kommentar zu „{survey}“",
+    "followups.wrote": "Am {date} hast du geschrieben:",
     "collector.survey.button": "Antwort senden",
     "collector.survey.note": "Deine Antwort wird unter einem Pseudonym gespeichert, nie mit deiner "
-                             "Adresse. Eine neue Antwort ersetzt sie.",
+                             "Adresse (außer du bittest um eine Antwort). Eine neue Antwort ersetzt sie.",
     "collector.survey.preview_note": "Dieser Link stammt aus einer Vorschau oder Testkopie des "
                                      "Newsletters: Mitglieder sehen dieses Formular, aber Antworten aus "
                                      "einer Vorschau werden nicht gespeichert.",

@@ -129,9 +129,13 @@ LABELS = {
     "collector.unsubscribe.done": "Done: you will get no more emails from us.",
     "collector.unsubscribe.again": "Changed your mind? Subscribe again on our site.",
     "collector.survey.comment": "Anything to add? (optional)",
+    "collector.survey.answer_me": ("I’d like an answer (your address is then kept with"
+                                   " your comment, only to reply to you)"),
+    "followups.subject": "Your comment on “{survey}”",
+    "followups.wrote": "On {date}, you wrote:",
     "collector.survey.button": "Send my answer",
-    "collector.survey.note": "Your answer is stored under a pseudonym, never with your address. "
-                             "Answering again replaces it.",
+    "collector.survey.note": "Your answer is stored under a pseudonym, never with your address (unless you "
+                             "ask for an answer). Answering again replaces it.",
     "collector.survey.preview_note": "This link comes from a preview or test copy of the newsletter: "
                                      "members see this form, but answers sent from a preview are not "
                                      "recorded.",

@@ -134,9 +134,13 @@ LABELS = {
     "collector.unsubscribe.done": "Valmista: et saa meiltä enää viestejä.",
     "collector.unsubscribe.again": "Muutitko mielesi? Tilaa uudelleen sivustollamme.",
     "collector.survey.comment": "Haluatko lisätä jotain? (vapaaehtoinen)",
+    "collector.survey.answer_me": ("Haluan vastauksen (osoitteesi säilytetään silloin"
+                                   " kommenttisi kanssa, vain vastaamista varten)"),
+    "followups.subject": "Kommenttisi kyselyyn ”{survey}”",
+    "followups.wrote": "{date} kirjoitit:",
     "collector.survey.button": "Lähetä vastaukseni",
-    "collector.survey.note": "Vastauksesi tallennetaan salanimellä, ei koskaan osoitteesi kanssa. "
-                             "Uusi vastaus korvaa sen.",
+    "collector.survey.note": "Vastauksesi tallennetaan salanimellä, ei koskaan osoitteesi kanssa (paitsi jos "
+                             "pyydät vastausta). Uusi vastaus korvaa sen.",
     "collector.survey.preview_note": "Tämä linkki on uutiskirjeen esikatselusta tai testikopiosta: "
                                      "jäsenet näkevät tämän lomakkeen, mutta esikatselusta lähetettyjä "
                                      "vastauksia ei tallenneta.",

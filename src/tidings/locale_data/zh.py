@@ -124,8 +124,12 @@ LABELS = {
     "collector.unsubscribe.done": "完成：你将不会再收到我们的邮件。",
     "collector.unsubscribe.again": "改变主意了？请在我们的网站上重新订阅。",
     "collector.survey.comment": "还有什么要补充的吗？（选填）",
+    "collector.survey.answer_me": "我希望得到回复（此时你的邮箱地址会与评论一起保存，仅用于回复你）",
+    "followups.subject": "你对“{survey}”的评论",
+    "followups.wrote": "你在{date}写道：",
     "collector.survey.button": "提交我的回答",
-    "collector.survey.note": "你的回答以化名保存，绝不与你的邮箱地址一起保存。再次回答会替换之前的回答。",
+    "collector.survey.note": ("你的回答以化名保存，绝不与你的邮箱地址一起保存（除非你要求回复）。"
+                              "再次回答会替换之前的回答。"),
     "collector.survey.preview_note": ("此链接来自电子报的预览或测试副本：成员会看到这个表单，"
                                      "但从预览提交的回答不会被记录。"),
     "collector.survey.preview_done": "你的回答未被记录：此链接来自电子报的预览或测试副本。",

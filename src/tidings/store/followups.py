@@ -148,3 +148,27 @@ def ages(connection: Connection, now: datetime, since: datetime | None = None) -
                 max(waiting).total_seconds() / 86400 if waiting else None,
                 statistics.median(to_answer) if to_answer else None,
                 statistics.median(to_resolve) if to_resolve else None)
+
+
+def file_comment(connection: Connection, *, survey: str, subscriber_id: int | None, body: str,
+                 received_at: datetime, kind: str | None = None, issue: str | None = None,
+                 email: str | None = None, name: str | None = None, subject: str | None = None) -> int | None:
+    """A survey comment that asked for an answer: a new follow-up, or a message on the member's
+    unresolved one for the same survey; the same text sent again (a form resubmitted) is filed once.
+    The follow-up's id, None when nothing was filed."""
+    if subscriber_id is not None:
+        earlier = connection.execute(
+            sa.select(followups.c.id, followups.c.body, followups.c.state)
+            .where(followups.c.source == "survey", followups.c.survey == survey,
+                   followups.c.subscriber_id == subscriber_id)
+            .order_by(followups.c.id.desc()).limit(1)).first()
+        if earlier is not None:
+            said = [earlier.body, *(m.body for m in thread(connection, earlier.id) if m.direction == "in")]
+            if said[-1] == body:
+                return None
+            if earlier.state != "resolved":
+                add_message(connection, earlier.id, direction="in", body=body, at=received_at)
+                return int(earlier.id)
+    return open_followup(connection, source="survey", survey=survey, subscriber_id=subscriber_id, body=body,
+                         received_at=received_at, kind=kind, issue=issue, email=email, name=name,
+                         subject=subject)

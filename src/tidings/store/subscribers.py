@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from tidings.csvfiles import format_rows, write_csv
-from tidings.inputs import CONTROL_RE, clean_name
+from tidings.inputs import clean_name, escape_field
 from tidings.store import now
 from tidings.store.fields import check_lang, check_timezone
 from tidings.store.fields import normalize_email as normalize_email  # where callers find it
@@ -207,20 +207,11 @@ def iter_subscribers(connection: sa.Connection, *, states: Iterable[str] | None 
         last = int(rows[-1]._mapping["id"])
 
 
-def _escaped(value: str) -> str:
-    r"""``value`` with backslash, tab, line breaks and other control characters as ``\t``, ``\n``…"""
-    if not CONTROL_RE.search(value) and "\\" not in value:
-        return value
-    named = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": "\\0"}
-    return re.sub(r"[\\\x00-\x1f\x7f-\x9f\u2028\u2029]",
-                  lambda m: named.get(m.group(), f"\\u{ord(m.group()):04x}"), value)
-
-
 def listing_line(subscriber: Subscriber) -> str:
     """One tab-separated line: email, state, name, lang, timezone, tags; control characters
     escaped (``\\t``, ``\\n``, ``\\\\``), so no value can look like another field or record."""
     s = subscriber
-    return "\t".join(_escaped(value) for value in (s.email, s.state, s.name or "", s.lang or "",
+    return "\t".join(escape_field(value) for value in (s.email, s.state, s.name or "", s.lang or "",
                                                     s.timezone or "", ",".join(s.tags)))
 
 
