@@ -19,8 +19,8 @@ _IN_PATH = re.compile(r"(?:^|/)(" + "|".join(FOLDER_NAMES) + r")/|/(" + "|".join
 ALLOWED = {"content/kinds.py"}
 # scaffold/: the files ``init`` copies into a new community repo (its build.py), not package code.
 SKIPPED_FOLDERS = ("scaffold/",)
-# Literals that are not folders: the mail templates' variable holding an issue's coming events.
-ALLOWED_LITERALS = {"mail/render.py": {"'events'"}}
+# Literals that are not folders: the mail templates' variables holding an issue's events and topics.
+ALLOWED_LITERALS = {"mail/render.py": {"'events'", "'topics'"}}
 
 
 def _docstrings(tree: ast.AST) -> set[int]:

@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tidings.content import load
-from tidings.content.model import Community
+from tidings.content.model import Community, Story
+from tidings.content.topic_weeks import running
 from tidings.delivery.transport import SMTPTransport, parse_smtp_url
-from tidings.embargo import public_view
+from tidings.embargo import PublicView, public_view
 from tidings.hints import build_command
 from tidings.mail.catcher import CatchingHandler, LocalSMTPServer
 from tidings.mail.languages import issue_versions, pick_language
@@ -36,6 +37,18 @@ DEMO_MEMBERS = (
     ("jorg.demo@example.org", "Jörg Demo", "de", "Europe/Berlin", ""),
     ("sam.demo@example.org", "Sam Demo", None, None, ""),
 )
+
+
+def editorial_lines(community: Community, view: PublicView) -> list[str]:
+    """This week's topic on the site, and the items held back (drafts, stories awaiting consent)."""
+    lines = [f"  this week's topic: '{topic.title}'" + (f", hosted by {topic.host}" if topic.host else "")
+             for topic in running(view.topics, view.as_of)]
+    for entry in community.entries():
+        if entry.draft:
+            lines.append(f"  draft, not on the site: '{entry.title}' ({entry.path})")
+        elif isinstance(entry, Story) and entry.hidden:
+            lines.append(f"  awaiting consent, not on the site: '{entry.title}' ({entry.path})")
+    return lines
 
 
 def demo_report(engine: Engine, community: Community, now: datetime, out: Path,
@@ -69,6 +82,8 @@ def run_demo(root: Path, notify: Notify = quiet) -> Report:
         say("  in " + ", ".join(f"{lang} at /{lang + '/' if i else ''}" for i, lang in enumerate(languages)))
     for item in embargoed:
         say(f"  embargoed until {item.date.isoformat()}: '{item.title}' (not on the site yet)")
+    for line in editorial_lines(community, view):
+        say(line)
 
     caught = root / ".tidings" / "demo" / "caught"
     if community.newsletters:
@@ -115,6 +130,7 @@ def _where_to_look(root: Path, site: Path, mail: Path | None, slug: str | None,
     say("")
     say(f"  Browse the site with live reload:  {build_command(root, 'serve')}   "
         "(then open http://127.0.0.1:8000/)")
+    say(f"  The team's plan, week by week:     {build_command(root, 'plan')}")
     if slug is not None:
         say("  See one message as a subscriber:   "
             f"{build_command(root, f'newsletter render {shlex.quote(slug)} --open')}")

@@ -19,13 +19,18 @@ from tidings.content.model import (
     Newsletter,
     Story,
     Survey,
+    Topic,
     is_public,
 )
 from tidings.content.rules import rule_history
+from tidings.content.topic_weeks import overlapping
 
 E = TypeVar("E", bound=Entry)
 
 EVENT_WINDOW = timedelta(days=35)  # `include: auto` lists events of the next five weeks
+# `include: auto` takes the topics from the previous issue's send to a week after this one's:
+# those discussed since, the one running, and the next one (early access when not public yet).
+TOPIC_AHEAD = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,14 @@ class IncludedItem:
     """An included announcement or story; ``public_on`` is set when it is early access."""
 
     entry: Announcement | Story
+    public_on: datetime | None
+
+
+@dataclass(frozen=True)
+class IncludedTopic:
+    """An included discussion topic; ``public_on`` is set when its week has not started at send time."""
+
+    entry: Topic
     public_on: datetime | None
 
 
@@ -52,15 +65,22 @@ class IssueContent:
     events: tuple[Occurrence, ...]
     survey: Survey | None
     rule_changes: tuple[RuleChange, ...]
+    topics: tuple[IncludedTopic, ...] = ()
 
     @property
-    def early_access(self) -> tuple[IncludedItem, ...]:
-        return tuple(item for item in self.items if item.public_on is not None)
+    def included(self) -> tuple[IncludedItem | IncludedTopic, ...]:
+        """Every included item, topics last."""
+        found: list[IncludedItem | IncludedTopic] = [*self.items, *self.topics]
+        return tuple(found)
+
+    @property
+    def early_access(self) -> tuple[IncludedItem | IncludedTopic, ...]:
+        return tuple(item for item in self.included if item.public_on is not None)
 
     @property
     def public_on(self) -> datetime | None:
         """When everything in the issue is public (the web archive shows it from then)."""
-        dates = [item.public_on for item in self.items if item.public_on]
+        dates = [item.public_on for item in self.included if item.public_on]
         dates += [o.event.announced for o in self.events
                   if o.event.announced and o.event.announced > self.at]
         return max(dates, default=None)
@@ -83,12 +103,15 @@ def issue_content(community: Community, newsletter: Newsletter, now: datetime) -
         stories: list[Entry] = [s for s in community.stories if not s.hidden and s.date > since]
         chosen = sorted(news, key=_date) + sorted(stories, key=_date)
         chosen += [e for e in community.events if not e.hidden and occurrences(e, at, at + EVENT_WINDOW)]
+        chosen += overlapping(community.topics, since, at + TOPIC_AHEAD)
     else:
         chosen = [by_path[p.lstrip("./")] for p in newsletter.include if p.lstrip("./") in by_path]
     items = tuple(
         IncludedItem(e, e.public_from if e.public_from and e.public_from > at else None)
         for e in chosen if isinstance(e, Announcement | Story) and not e.hidden
     )
+    topics = tuple(IncludedTopic(t, t.week_start if t.week_start > at else None)
+                   for t in chosen if isinstance(t, Topic) and not t.hidden)
     events = []
     for event in (e for e in chosen if isinstance(e, Event) and not e.hidden):
         upcoming = occurrences(event, at, at + timedelta(days=366))
@@ -97,7 +120,7 @@ def issue_content(community: Community, newsletter: Newsletter, now: datetime) -
     survey = next((s for s in community.surveys if s.id == newsletter.survey), None)
     changes = rule_changes(community, since, at) if previous else ()
     return IssueContent(newsletter, at, items, tuple(sorted(events, key=lambda o: o.start)),
-                        survey, changes)
+                        survey, changes, topics)
 
 
 def content_in_language(community: Community, content: IssueContent, lang: str,
@@ -125,7 +148,8 @@ def content_in_language(community: Community, content: IssueContent, lang: str,
         items=tuple(replace(item, entry=pick(item.entry)) for item in content.items),
         events=tuple(replace(o, event=pick(o.event)) for o in content.events),
         survey=pick(content.survey) if content.survey is not None else None,
-        rule_changes=tuple(changes))
+        rule_changes=tuple(changes),
+        topics=tuple(replace(item, entry=pick(item.entry)) for item in content.topics))
 
 
 def _date(entry: Entry) -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_skeleton
+from babel.dates import format_date, format_interval, format_skeleton
 
 from tidings.calendar.schedule import format_offset
 from tidings.calendar.sentence import describe_repeat
@@ -41,6 +41,10 @@ class Text:
     def short_day(self, moment: datetime | date) -> str:
         """``Dec 3, 2026`` in this language."""
         return format_date(moment, format="medium", locale=self.locale)
+
+    def days(self, first: date, last: date) -> str:
+        """``Jan 18 – 24, 2027`` (``18.–24. tammikuuta 2027``): a span of whole days in this language."""
+        return format_interval(first, last, "yMMMd", locale=self.locale)
 
     def clock(self, moment: datetime) -> str:
         """``18:00`` (``18.00`` in Finnish): babel's 24-hour pattern of the locale."""

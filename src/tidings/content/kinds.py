@@ -89,7 +89,7 @@ NEWSLETTERS = Kind[model.Newsletter](
 TOPICS = Kind[model.Topic](
     name="topic", folder="content/topics", spec=schema.TOPIC, build=builders.build_topic,
     model=model.Topic, url_folder="topics/", public_date=lambda t: t.week_start,
-    order=lambda t: (t.week_start, t.slug),
+    order=lambda t: (t.week_start, t.slug), includable=True,
     # The host's name stays, the role may be said in the translation's language: neither list.
     shared=("week", "date", "survey", "discussion"), translated=("title",))
 

@@ -11,7 +11,7 @@ import functools
 import re
 import sys
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -27,9 +27,10 @@ from tidings.content.excerpt import first_paragraph
 from tidings.content.kinds import NEWSLETTER_TEMPLATES
 from tidings.content.links import KEEP, rewrite_links
 from tidings.content.model import Announcement, Community, Entry, Newsletter, Story, is_public
+from tidings.content.topic_weeks import topic_end
 from tidings.embargo import embargoed_assets, public_view
 from tidings.errors import ContentError, Problem, template_problem
-from tidings.issue import IncludedItem, IssueContent, content_in_language, issue_content
+from tidings.issue import IncludedItem, IncludedTopic, IssueContent, content_in_language, issue_content
 from tidings.labels import texts_for
 from tidings.mail.plaintext import html_to_text, link_line, wrap_text
 from tidings.urls import calendar_url, page_url
@@ -132,7 +133,7 @@ class IssueRenderer:
     @functools.cached_property
     def held_back(self) -> frozenset[str]:
         """Assets the site does not publish yet at send time (used only by early-access items)."""
-        if not any(included.public_on for included in self.content.items):
+        if not any(included.public_on for included in self.content.included):
             return frozenset()
         return frozenset(embargoed_assets(public_view(self.community, self.content.at)))
 
@@ -177,6 +178,22 @@ class IssueRenderer:
             "meta": meta, "image_url": self.image_url(entry.image),
             "quote": entry.quote if isinstance(entry, Story) else None,
             "html": html, "text": html_to_text(html),
+        }
+
+    def topic(self, included: IncludedTopic) -> dict[str, Any]:
+        """A "Topic of the week" block: its days, host, opening post and discussion link."""
+        topic, early, t = included.entry, included.public_on, self.text
+        body = self.absolute_links(topic)
+        # Like early-access news, a topic whose week has not begun is told in full (no page yet).
+        html = self.html_of(body) if early else self.html_of(first_paragraph(body))
+        first = topic.week_start.astimezone(self.config.timezone)
+        last = (topic_end(topic) - timedelta(days=1)).astimezone(self.config.timezone)
+        return {
+            "title": topic.title, "url": None if early else page_url(self.config, topic),
+            "early": t["mail.early_access"].format(date=self.day(early)) if early else "",
+            "days": t.days(first.date(), last.date()),
+            "host": t["mail.topic_host"].format(host=topic.host) if topic.host else "",
+            "discussion_url": topic.discussion, "html": html, "text": html_to_text(html),
         }
 
     def event(self, occurrence: Occurrence, tz: ZoneInfo | None) -> dict[str, Any]:
@@ -231,6 +248,7 @@ class IssueRenderer:
             "issue": self.issue_header(),
             "items": [self.item(included) for included in content.items],
             "events": [self.event(occurrence, tz) for occurrence in content.events],
+            "topics": [self.topic(included) for included in content.topics],
             "survey": self.survey(), "rule_changes": rule_changes,
             "unsubscribe_url": c.collector(f"u/{UNSUBSCRIBE}"),
             "labels": labels,

@@ -142,7 +142,7 @@ def _gaps(community: Community, items: Iterable[Planned], has_topics: bool) -> l
         letter = letters.get(p.path)
         if p.what == "send" and letter is not None and not letter.draft:
             content = issue_content(community, letter, letter.send_at)
-            if not (content.items or content.events or content.survey or content.rule_changes):
+            if not (content.included or content.events or content.survey or content.rule_changes):
                 gaps.append(f"issue with nothing new to include: {letter.subject} ({letter.path})")
     return gaps
 

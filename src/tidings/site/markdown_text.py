@@ -9,8 +9,15 @@ import yaml
 
 
 def md(text: str) -> str:
-    """Escape text for use inside Markdown (titles, names)."""
-    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
+    """Escape text for use inside Markdown (titles, names): it stays words, never markup."""
+    # Python-Markdown has no backslash escape for '<' or '&': "\<script>" would pass the tag
+    # through and "&lt;" would become a '<'; an entity-like '&' is written as "&amp;".
+    escaped = _ENTITY.sub("&amp;", text).replace("<", "&lt;")
+    # Braces too: a title ending in "{: onclick=… }" would be read as attr_list attributes.
+    return re.sub(r"([\\`*_\[\]{}>#|])", r"\\\1", escaped)
+
+
+_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 
 
 # The safe dumper in libyaml's C version where installed: the pure-Python one doubled staging time.

@@ -21,6 +21,7 @@ from tidings.content.kinds import (
     NEWSLETTERS,
     STORIES,
     SURVEYS,
+    TOPICS,
     Kind,
 )
 from tidings.content.model import Announcement, Newsletter, Page, Story
@@ -46,6 +47,7 @@ from tidings.site.news_pages import NewsPages
 from tidings.site.page_templates import override_problems
 from tidings.site.pages_base import Linked, front_matter_text, md, rel, staged_path
 from tidings.site.survey_pages import SurveyPages
+from tidings.site.topic_pages import TopicPages
 from tidings.site.tree import sync_tree, write_if_changed
 from tidings.urls import page_url
 
@@ -61,7 +63,8 @@ TOC = {"permalink": True,
 # The nav's sections, in order, with their title labels; the news and the calendar show even when empty.
 NAV_SECTIONS: tuple[tuple[Kind[Any], str], ...] = (
     (ANNOUNCEMENTS, "news.title"), (EVENTS, "events.title"), (STORIES, "stories.title"),
-    (GUIDELINES, "guidelines.title"), (SURVEYS, "surveys.title"), (NEWSLETTERS, "newsletters.title"))
+    (TOPICS, "topics.title"), (GUIDELINES, "guidelines.title"), (SURVEYS, "surveys.title"),
+    (NEWSLETTERS, "newsletters.title"))
 ALWAYS_IN_NAV = {ANNOUNCEMENTS.name, EVENTS.name}
 
 
@@ -89,7 +92,7 @@ class Issue(NamedTuple):
     link: str
 
 
-class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
+class Stager(NewsPages, EventPages, TopicPages, SurveyPages, GuidelinePages):
     """Builds the dict of files (docs-relative path -> content) for one as-of view."""
 
     # -- pages ----------------------------------------------------------------------------
@@ -101,6 +104,7 @@ class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
         self.announcement_pages()
         self.story_pages()
         self.event_pages()
+        self.topic_pages()
         self.survey_pages()
         self.guideline_pages()
         self.newsletter_pages()
@@ -152,9 +156,9 @@ class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
             self.files[page] = self.render(
                 "newsletter.md.j2", item=letter, front=self.front(letter.subject, letter.preheader),
                 sent=t.day(letter.send_at.astimezone(self.config.timezone)), body=self.body(letter, page),
-                told=bool(content.items),
+                told=bool(content.included),
                 items=[Linked(i.entry, rel(page, staged_path(i.entry)))
-                       for i in content.items if i.entry.path in self.public],
+                       for i in content.included if i.entry.path in self.public],
                 events=[self.occurrence_line(o, page) for o in content.events],
                 survey=Linked(survey, rel(page, staged_path(survey)))
                 if survey and survey.path in self.public else None)
@@ -184,7 +188,7 @@ class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
             "subscribe.md.j2", front=self.front(self.text["signup.title"]), form=self.signup_form())
 
     def home(self) -> None:
-        """The home page: latest news, next events, a story and the guidelines."""
+        """The home page: this week's topic, latest news, next events, a story and the guidelines."""
         c = self.config
         view = self.view
         # No title key: Material then titles the home page with the site name alone.
@@ -193,6 +197,7 @@ class Stager(NewsPages, EventPages, SurveyPages, GuidelinePages):
         home = f"{self.prefix}index.md"
         self.files[home] = self.render(
             "home.md.j2", config=c, front=front_matter_text({**front, "hide": ["navigation"]}),
+            topics=self.home_topics(home), topics_index=rel(home, self.section(TOPICS)),
             has_news=bool(view.announcements),
             cards=[self.news_card(a, home) for a in view.announcements[: c.home_announcements]],
             events=[self.occurrence_line(o, home)
