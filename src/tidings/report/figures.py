@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from tidings.calendar.schedule import occurrences
+from tidings.content.kinds import ANNOUNCEMENTS, EVENTS, STORIES, TOPICS, Kind
 from tidings.content.model import Community, Entry
 from tidings.report.months import Month, edges
 from tidings.report.traffic import Traffic
@@ -172,19 +174,25 @@ def _topic_start(entry: Entry) -> datetime | None:
     return start
 
 
+def _section(kind: Kind[Any]) -> str:
+    return kind.url_folder.strip("/")
+
+
 def content(community: Community, month: Month, glance: Glance) -> Content:
     """What was published or held in the month, and next month at a glance."""
     zone = community.config.timezone
     start, end = month.start(zone), month.end(zone)
+    # Named as the site names their sections (the registry's URL folders): announcements, stories…
     published = {
-        "announcements": tuple(a.title for a in community.announcements
-                               if not a.hidden and _in(a.date, start, end)),
+        _section(ANNOUNCEMENTS): tuple(a.title for a in community.announcements
+                                       if not a.hidden and _in(a.date, start, end)),
         # A story's title is public only once its member consented; hidden ones are not named.
-        "stories": tuple(s.title for s in community.stories if not s.hidden and _in(s.date, start, end)),
-        "topics": tuple(t.title for t in community.of_kind("topic")
-                        if not t.hidden and _in(_topic_start(t), start, end)),
-        "events": tuple(f"{e.title} ({o.start.astimezone(zone):%d %b})" for e in community.events
-                        if not e.hidden for o in occurrences(e, start, end)),
+        _section(STORIES): tuple(s.title for s in community.stories
+                                 if not s.hidden and _in(s.date, start, end)),
+        _section(TOPICS): tuple(t.title for t in community.of_kind(TOPICS.name)
+                                if not t.hidden and _in(_topic_start(t), start, end)),
+        _section(EVENTS): tuple(f"{e.title} ({o.start.astimezone(zone):%d %b})" for e in community.events
+                                if not e.hidden for o in occurrences(e, start, end)),
     }
     return Content(published, glance)
 

@@ -13,8 +13,8 @@ from tidings.report.figures import Members, MonthlyReport, SurveyResult
 
 MD_EXTENSIONS = ["tables", "sane_lists"]  # the ones the site and the newsletters use too
 # What the editorial calendar's items are, in the words of the report's "next month" line.
-PLAN_WORDS = {"public": "going public", "send": "issues to send", "event": "event dates", "topic": "topics",
-              "opens": "surveys opening", "closes": "surveys closing"}
+PLAN_WORDS = {"public": "going public", "send": "issues to send", "event": "event dates",
+              "topic": "weekly topics", "opens": "surveys opening", "closes": "surveys closing"}
 LEFT_LABELS = {"unsubscribed": "unsubscribed", "bounced": "bounced", "complained": "complained"}
 
 
