@@ -130,14 +130,14 @@ def planned(community: Community, since: datetime, until: datetime) -> list[Plan
     return sorted(p for p in found if since <= p.when < until)
 
 
-def _gaps(community: Community, items: Iterable[Planned], has_topics: bool) -> list[str]:
+def _gaps(community: Community, items: Iterable[Planned], has_topics: bool,
+          letters: dict[str, Newsletter]) -> list[str]:
     items = list(items)
     gaps = []
     if has_topics and not any(p.what == "topic" and "draft" not in p.note for p in items):
         gaps.append("no topic this week")
     gaps += [f"topic without a host: {p.title} ({p.path})" for p in items
              if p.what == "topic" and "no host yet" in p.note]
-    letters = {n.path: n for n in community.newsletters}
     for p in items:
         letter = letters.get(p.path)
         if p.what == "send" and letter is not None and not letter.draft:
@@ -152,12 +152,14 @@ def agenda(community: Community, start: date, weeks: int) -> Agenda:
     zone = community.config.timezone
     first = monday(start, zone)
     has_topics = bool(community.of_kind("topic"))
+    letters = {n.path: n for n in community.newsletters}
+    # Local midnights, so a week stays Monday to Sunday across a DST change.
+    starts = [monday((first + timedelta(days=7 * index)).date(), zone) for index in range(weeks + 1)]
+    everything = planned(community, starts[0], starts[-1])  # read once, then cut into weeks
     built = []
-    for index in range(weeks):
-        since = monday((first + timedelta(days=7 * index)).date(), zone)
-        until = monday((since + timedelta(days=7)).date(), zone)
-        items = planned(community, since, until)
-        built.append(Week(since, tuple(items), tuple(_gaps(community, items, has_topics))))
+    for since, until in zip(starts, starts[1:], strict=False):
+        items = [p for p in everything if since <= p.when < until]
+        built.append(Week(since, tuple(items), tuple(_gaps(community, items, has_topics, letters))))
     undated = [e for e in community.entries() if e.draft and e.public_from is None
                and not isinstance(e, Newsletter | Event | Survey)]
     waiting = [s for s in community.stories if not s.draft and s.consent is not True]
