@@ -109,7 +109,8 @@ def load_file(variant: Variant, config: Config, original: tuple[model.Entry, Sou
 
 
 def _stamp(*files: Path) -> tuple[int, ...]:
-    return tuple(n for file in files for n in (file.stat().st_mtime_ns, file.stat().st_size))
+    """Modification time and size of each file, one ``stat`` each."""
+    return tuple(n for info in map(Path.stat, files) for n in (info.st_mtime_ns, info.st_size))
 
 
 def _load(cache: EntryCache | None, variant: Variant, config: Config,
