@@ -22,13 +22,13 @@ import re
 import urllib.parse
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
+from tidings.locales import language_name
 from tidings.site.mkdocs_config import theme_language
 
 # A BCP 47 language tag (``fi``, ``pt-BR``, ``zh-Hant``); anything else never reaches the page.
@@ -138,15 +138,6 @@ def on_nav(nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
         home_page = next((p for p in language_nav.pages if p.url == _HOMES.get(code)), None)
         language_nav.homepage = home_page or nav.homepage
     return nav
-
-
-def language_name(code: str) -> str:
-    """The language's name in itself ("Suomi", "Ελληνικά", "中文"); the code if babel has none."""
-    try:
-        name = Locale.parse(code.replace("-", "_")).get_display_name(code.replace("-", "_")) or code
-    except (ValueError, UnknownLocaleError):
-        return code
-    return name[:1].upper() + name[1:]
 
 
 def _absolute(config: MkDocsConfig, url: str) -> str | None:
