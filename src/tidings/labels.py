@@ -10,14 +10,9 @@ from babel.dates import format_date, format_interval, format_skeleton
 from tidings.calendar.schedule import format_offset
 from tidings.calendar.sentence import describe_repeat
 from tidings.config import Config
-from tidings.locale_data import BUILTIN
+from tidings.locale_data import BUILTIN, base_language
 
 EN = BUILTIN["en"]
-
-
-def base_language(language: str) -> str:
-    """``pt-BR`` → ``pt``: the table a regional code falls back to."""
-    return language.replace("-", "_").split("_")[0].lower()
 
 
 class Text:

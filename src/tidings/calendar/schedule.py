@@ -14,7 +14,7 @@ from tidings.config import Config
 from tidings.content import recurrence
 from tidings.content.excerpt import first_paragraph
 from tidings.content.model import Event, OccurrencePlan
-from tidings.locale_data import BUILTIN
+from tidings.locale_data import BUILTIN, base_language
 
 
 @dataclass(frozen=True)
@@ -173,8 +173,8 @@ def _vevent(event: Event, occurrence: Occurrence, config: Config, stamp: datetim
 def _label(config: Config, key: str, language: str | None = None) -> str:
     """A label of ``language`` (default: the community's; a calendar file has one language)."""
     language = language or config.language
-    base = language.replace("_", "-").split("-")[0].lower()
-    return config.label_overrides(language).get(key) or BUILTIN.get(base, BUILTIN["en"])[key]
+    built_in = BUILTIN.get(base_language(language), BUILTIN["en"])
+    return config.label_overrides(language).get(key) or built_in[key]
 
 
 def timezones(events: Iterable[Event]) -> list[icalendar.Timezone]:

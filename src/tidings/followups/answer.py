@@ -24,7 +24,8 @@ from tidings.delivery.headers import (
 )
 from tidings.delivery.plain import SOFT_BREAK, qp
 from tidings.inputs import CONTROL_RE, single_line
-from tidings.labels import base_language, texts_for
+from tidings.labels import texts_for
+from tidings.locale_data import base_language
 from tidings.store.followups import Followup, Message
 
 MAX_REFERENCES = 20  # RFC 5322 lets a long thread's References be trimmed; the newest ids matter

@@ -14,3 +14,8 @@ BUILTIN: dict[str, dict[str, str]] = {
 # The languages whose every label is written out (others fall back to English labels).
 LANGUAGES: tuple[str, ...] = tuple(BUILTIN)
 KEYS: frozenset[str] = frozenset(en.LABELS)
+
+
+def base_language(language: str) -> str:
+    """``pt-BR`` → ``pt``: the table a regional code falls back to."""
+    return language.replace("-", "_").split("_")[0].lower()

@@ -9,7 +9,7 @@ from tidings.config import Config, _line_of
 from tidings.content.loader import body_links, resolve_link
 from tidings.content.model import Community, Newsletter
 from tidings.errors import ContentError, Problem
-from tidings.labels import base_language
+from tidings.locale_data import base_language
 from tidings.mail.languages import IssueLanguages, issue_versions, pick_language
 
 SUBJECT_WARN = 78  # longer subjects are cut in most inboxes

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from tidings.content.model import Community, Newsletter
 from tidings.issue import content_in_language, issue_content
-from tidings.labels import base_language
+from tidings.locale_data import base_language
 from tidings.mail.render import IssueRenderer
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from tidings.errors import ContentError, Problem
+from tidings.locale_data import base_language
 
 
 class Tagged:
@@ -146,7 +147,7 @@ def search_languages(languages: Sequence[str]) -> list[str]:
     shipped = resources.files("material") / "templates" / "assets" / "javascripts" / "lunr" / "min"
     found: list[str] = []
     for language in languages:
-        code = language.replace("_", "-").split("-")[0].lower()
+        code = base_language(language)
         if (code == "en" or (shipped / f"lunr.{code}.min.js").is_file()) and code not in found:
             found.append(code)
     return found
