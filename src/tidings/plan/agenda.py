@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from tidings.calendar.schedule import occurrences
 from tidings.content.kinds import kind_of
-from tidings.content.model import Community, Entry, Event, Newsletter, Story, Survey
+from tidings.content.model import Community, Entry, Event, Newsletter, Story, Survey, Topic
 from tidings.issue import issue_content
 
 
@@ -104,13 +104,10 @@ def _survey(survey: Survey) -> Iterator[Planned]:
         yield Planned(survey.closes, "closes", survey.title, survey.path, _state(survey))
 
 
-def _topic(entry: Entry) -> Iterator[Planned]:
-    start: datetime | None = getattr(entry, "week_start", None)
-    if start is not None:
-        host = getattr(entry, "host", None)
-        yield Planned(start, "topic", entry.title, entry.path,
-                      _notes(_state(entry), f"host: {host}" if host else "no host yet"),
-                      all_week=getattr(entry, "week", None) is not None)
+def _topic(topic: Topic) -> Iterator[Planned]:
+    yield Planned(topic.week_start, "topic", topic.title, topic.path,
+                  _notes(_state(topic), f"host: {topic.host}" if topic.host else "no host yet"),
+                  all_week=topic.week is not None)
 
 
 def planned(community: Community, since: datetime, until: datetime) -> list[Planned]:
@@ -123,7 +120,7 @@ def planned(community: Community, since: datetime, until: datetime) -> list[Plan
             found.extend(_event(entry, since, until))
         elif isinstance(entry, Survey):
             found.extend(_survey(entry))
-        if kind_of(entry).name == "topic":
+        if isinstance(entry, Topic):
             found.extend(_topic(entry))
         else:
             found.extend(_going_public(community, entry))
@@ -151,7 +148,7 @@ def agenda(community: Community, start: date, weeks: int) -> Agenda:
     """The plan for ``weeks`` weeks from the Monday of ``start``'s week."""
     zone = community.config.timezone
     first = monday(start, zone)
-    has_topics = bool(community.of_kind("topic"))
+    has_topics = bool(community.topics)
     letters = {n.path: n for n in community.newsletters}
     # Local midnights, so a week stays Monday to Sunday across a DST change.
     starts = [monday((first + timedelta(days=7 * index)).date(), zone) for index in range(weeks + 1)]

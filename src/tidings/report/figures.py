@@ -10,7 +10,7 @@ from typing import Any
 
 from tidings.calendar.schedule import occurrences
 from tidings.content.kinds import ANNOUNCEMENTS, EVENTS, STORIES, TOPICS, Kind
-from tidings.content.model import Community, Entry
+from tidings.content.model import Community
 from tidings.report.months import Month, edges
 from tidings.report.traffic import Traffic
 from tidings.store import followups
@@ -169,11 +169,6 @@ def _in(moment: datetime | None, start: datetime, end: datetime) -> bool:
     return moment is not None and start <= moment < end
 
 
-def _topic_start(entry: Entry) -> datetime | None:
-    start: datetime | None = getattr(entry, "week_start", None) or getattr(entry, "date", None)
-    return start
-
-
 def _section(kind: Kind[Any]) -> str:
     return kind.url_folder.strip("/")
 
@@ -189,8 +184,8 @@ def content(community: Community, month: Month, glance: Glance) -> Content:
         # A story's title is public only once its member consented; hidden ones are not named.
         _section(STORIES): tuple(s.title for s in community.stories
                                  if not s.hidden and _in(s.date, start, end)),
-        _section(TOPICS): tuple(t.title for t in community.of_kind(TOPICS.name)
-                                if not t.hidden and _in(_topic_start(t), start, end)),
+        _section(TOPICS): tuple(t.title for t in community.topics
+                                if not t.hidden and _in(t.week_start, start, end)),
         _section(EVENTS): tuple(f"{e.title} ({o.start.astimezone(zone):%d %b})" for e in community.events
                                 if not e.hidden for o in occurrences(e, start, end)),
     }
