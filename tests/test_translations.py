@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tests.conftest import PYPROJECT
 from tidings.config import load_config
 from tidings.content.loader import load_community
@@ -274,3 +277,22 @@ def test_an_item_in_a_language_the_community_does_not_write_is_an_error(make_rep
     root = make_repo({"content/announcements/a.md": swedish}, name="one")
     community, problems = load(root)
     assert messages(problems) == [] and community.announcements[0].site_prefix == ""
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40).filter(lambda s: "/" not in s and "\0" not in s)
+       | st.builds("{}.{}".format, st.text(max_size=20),
+                   st.sampled_from(["fi", "gr", "el", "zh-TW", "se", "cn", "ama", "x1", "FI", "pt_BR"])))
+def test_any_file_stem_is_a_name_or_a_name_with_a_language_never_a_crash(stem: str) -> None:
+    from tidings.content.translations import name_language
+    from tidings.locales import check_lang
+
+    base, suffix, problem = name_language(stem)
+    if suffix is None:
+        assert (base, problem) == (stem, None)
+    else:
+        assert stem == f"{base}.{suffix}"
+        if problem is None:
+            assert check_lang(suffix) == suffix
+        else:
+            assert "country code" in problem
